@@ -1,0 +1,119 @@
+"""Multiplying updates by a constant or a schedule."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from gradtx import _checks
+from gradtx import _hyper
+from gradtx import base
+from gradtx import tree as tu
+
+
+class ScaleState(NamedTuple):
+  """``scale`` keeps no state."""
+
+
+class ScaleByScheduleState(NamedTuple):
+  """State of :func:`scale_by_schedule`."""
+
+  count: jax.Array  # int32 scalar: number of updates seen so far.
+
+
+def scale(step_size: float) -> base.GradientTransformation:
+  """Multiplies every update by a constant: ``u ← step_size · g``.
+
+  Args:
+    step_size: the constant factor (may be negative).
+
+  Returns:
+    A :class:`~gradtx.GradientTransformation`.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> tx = gradtx.scale(-0.1)
+    >>> tx.update(jnp.ones(2), tx.init(jnp.ones(2)))[0]
+    Array([-0.1, -0.1], dtype=float32)
+  """
+  _checks.check_callable_or_number('step_size', step_size)
+  if callable(step_size):
+    raise ValueError(
+        'scale takes a constant step_size; use scale_by_schedule for a '
+        f'schedule, got {step_size!r}'
+    )
+
+  def update_fn(updates, state, params=None):
+    del params
+    return tu.scale(step_size, updates), state
+
+  return base.transformation('scale', lambda params: ScaleState(), update_fn)
+
+
+def scale_by_schedule(step_size_fn: base.Schedule) -> base.GradientTransformation:
+  """Multiplies updates by a schedule of the step: ``u ← s(t) · g``.
+
+  ``t`` counts the updates seen so far, starting at 0 for the first one.
+
+  Args:
+    step_size_fn: a function of the int32 step count.
+
+  Returns:
+    A :class:`~gradtx.GradientTransformation` with a :class:`ScaleByScheduleState`.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> tx = gradtx.scale_by_schedule(lambda t: 1.0 / (t + 1))
+    >>> s = tx.init(jnp.ones(1))
+    >>> u, s = tx.update(jnp.ones(1), s)
+    >>> u, s = tx.update(jnp.ones(1), s)
+    >>> u
+    Array([0.5], dtype=float32)
+  """
+  if not callable(step_size_fn):
+    raise ValueError(
+        f'step_size_fn must be a schedule (a function of the step), got '
+        f'{step_size_fn!r}'
+    )
+
+  def init_fn(params):
+    del params
+    return ScaleByScheduleState(count=_hyper.zero_count())
+
+  def update_fn(updates, state, params=None):
+    del params
+    step_size = step_size_fn(state.count)
+    updates = jax.tree.map(
+        lambda g: (jnp.asarray(step_size, tu.compute_dtype(g)) * g).astype(g.dtype),
+        updates,
+    )
+    return updates, ScaleByScheduleState(count=tu.safe_increment(state.count))
+
+  return base.transformation('scale_by_schedule', init_fn, update_fn)
+
+
+def scale_by_learning_rate(
+    learning_rate: base.ScalarOrSchedule, *, flip_sign: bool = True
+) -> base.GradientTransformation:
+  """Scales by a learning rate: ``u ← -η_t · g`` (``+η_t · g`` if not flipped).
+
+  Args:
+    learning_rate: a constant ``η ≥ 0`` or a schedule ``η(t)``.
+    flip_sign: negate, so that the result is a descent direction.
+
+  Returns:
+    A :class:`~gradtx.GradientTransformation`.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> tx = gradtx.scale_by_learning_rate(0.1)
+    >>> tx.update(jnp.ones(1), tx.init(jnp.ones(1)))[0]
+    Array([-0.1], dtype=float32)
+  """
+  _hyper.check_learning_rate(learning_rate)
+  sign = -1 if flip_sign else 1
+  if callable(learning_rate):
+    return scale_by_schedule(lambda count: sign * learning_rate(count))
+  return scale(sign * learning_rate)

@@ -1,0 +1,39 @@
+"""Tree arithmetic: ``gradtx.tree.add``, ``gradtx.tree.norm``, and the rest.
+
+Every transformation in gradtx is written with these helpers; they are public
+so that your own transformations can be too.
+"""
+
+from gradtx.tree._access import get as get
+from gradtx.tree._access import get_all_with_path as get_all_with_path
+from gradtx.tree._access import get_by_path as get_by_path
+from gradtx.tree._access import map_params as map_params
+from gradtx.tree._access import path_to_str as path_to_str
+from gradtx.tree._access import paths as paths
+from gradtx.tree._access import set as set  # pylint: disable=redefined-builtin
+from gradtx.tree._access import set_by_path as set_by_path
+from gradtx.tree._arithmetic import add as add
+from gradtx.tree._arithmetic import add_scale as add_scale
+from gradtx.tree._arithmetic import all_finite as all_finite
+from gradtx.tree._arithmetic import allclose as allclose
+from gradtx.tree._arithmetic import cast as cast
+from gradtx.tree._arithmetic import cast_like as cast_like
+from gradtx.tree._arithmetic import div as div
+from gradtx.tree._arithmetic import full_like as full_like
+from gradtx.tree._arithmetic import mul as mul
+from gradtx.tree._arithmetic import norm as norm
+from gradtx.tree._arithmetic import ones_like as ones_like
+from gradtx.tree._arithmetic import scale as scale
+from gradtx.tree._arithmetic import size as size
+from gradtx.tree._arithmetic import sub as sub
+from gradtx.tree._arithmetic import sum as sum  # pylint: disable=redefined-builtin
+from gradtx.tree._arithmetic import vdot as vdot
+from gradtx.tree._arithmetic import where as where
+from gradtx.tree._arithmetic import zeros_like as zeros_like
+from gradtx.tree._moments import bias_correction as bias_correction
+from gradtx.tree._moments import bias_correction_factor as bias_correction_factor
+from gradtx.tree._moments import compute_dtype as compute_dtype
+from gradtx.tree._moments import safe_increment as safe_increment
+from gradtx.tree._moments import update_infinity_moment as update_infinity_moment
+from gradtx.tree._moments import update_moment as update_moment
+from gradtx.tree._moments import update_moment_per_elem_norm as update_moment_per_elem_norm

@@ -1,0 +1,206 @@
+"""Finding, reading and replacing parts of a pytree by name or by path."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+import jax
+
+Tree = Any
+KeyPath = tuple
+
+
+def _key_name(key: Any) -> str:
+  for attr in ('key', 'name', 'idx'):
+    if hasattr(key, attr):
+      return str(getattr(key, attr))
+  return str(key)
+
+
+def path_to_str(path: KeyPath, sep: str = '/') -> str:
+  """Formats a JAX key path as ``'encoder/layer_0/kernel'``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, gradtx
+    >>> paths = jax.tree_util.tree_flatten_with_path({'a': {'b': 1}})[0]
+    >>> gradtx.tree.path_to_str(paths[0][0])
+    'a/b'
+  """
+  return sep.join(_key_name(k) for k in path)
+
+
+def paths(tree: Tree, sep: str = '/', is_leaf: Optional[Callable[[Any], bool]] = None) -> Tree:
+  """A tree of the same structure whose leaves are their own path strings."""
+  return jax.tree_util.tree_map_with_path(
+      lambda p, _: path_to_str(p, sep), tree, is_leaf=is_leaf
+  )
+
+
+def get_all_with_path(tree: Tree, key: Any) -> list[tuple[KeyPath, Any]]:
+  """Every ``(path, subtree)`` in ``tree`` whose last key is named ``key``.
+
+  Named tuples are matched by field name, dicts by key.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> state = gradtx.adam(1e-3).init({'w': jnp.zeros(2)})
+    >>> [gradtx.tree.path_to_str(p) for p, _ in gradtx.tree.get_all_with_path(state, 'count')]
+    ['0/count']
+  """
+  found = []
+
+  def visit(path, node):
+    if path and _key_name(path[-1]) == str(key):
+      found.append((path, node))
+      return
+    children = jax.tree_util.tree_flatten_with_path(
+        node, is_leaf=lambda x: x is not node
+    )[0] if not _is_leaf(node) else []
+    for p, child in children:
+      visit(path + p, child)
+
+  visit((), tree)
+  return found
+
+
+def _is_leaf(node):
+  leaves, treedef = jax.tree.flatten(node)
+  return treedef.num_nodes == 1
+
+
+def get(tree: Tree, key: Any, default: Any = None) -> Any:
+  """The unique subtree whose last key is ``key``; ``default`` if none.
+
+  Raises:
+    KeyError: if ``key`` appears more than once; the paths are listed.
+  """
+  found = get_all_with_path(tree, key)
+  if not found:
+    return default
+  if len(found) > 1:
+    raise KeyError(
+        f'{key!r} appears {len(found)} times in the tree, at '
+        f'{[path_to_str(p) for p, _ in found]}; use get_by_path.'
+    )
+  return found[0][1]
+
+
+def get_by_path(tree: Tree, path: Sequence[Any]) -> Any:
+  """The subtree at a path of key names, e.g. ``('encoder', 'kernel')``."""
+  if isinstance(path, str):
+    path = tuple(path.split('/'))
+  node = tree
+  for i, name in enumerate(path):
+    children = dict(
+        (_key_name(p[0]), c)
+        for p, c in jax.tree_util.tree_flatten_with_path(
+            node, is_leaf=lambda x: x is not node
+        )[0]
+    ) if not _is_leaf(node) else {}
+    if str(name) not in children:
+      raise KeyError(
+          f'no key {name!r} at {"/".join(map(str, path[:i])) or "the root"}; '
+          f'available: {sorted(children)}'
+      )
+    node = children[str(name)]
+  return node
+
+
+def set(tree: Tree, **values: Any) -> Tree:  # pylint: disable=redefined-builtin
+  """Returns a copy of ``tree`` where every subtree named ``k`` is ``values[k]``.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> s = gradtx.tree.set({'lr': jnp.array(1.0), 'x': 2}, lr=jnp.array(0.5))
+    >>> float(s['lr'])
+    0.5
+  """
+  missing = [k for k in values if not get_all_with_path(tree, k)]
+  if missing:
+    raise KeyError(f'keys {missing} do not appear in the tree')
+
+  def replace(path, node):
+    return values[_key_name(path[-1])]
+
+  def is_target(path):
+    return bool(path) and _key_name(path[-1]) in values
+
+  return _map_subtrees(tree, is_target, replace)
+
+
+def set_by_path(tree: Tree, path: Sequence[Any], value: Any) -> Tree:
+  """Returns a copy of ``tree`` with the subtree at ``path`` replaced."""
+  if isinstance(path, str):
+    path = tuple(path.split('/'))
+  get_by_path(tree, path)  # raises a helpful KeyError when absent
+  target = tuple(str(p) for p in path)
+  return _map_subtrees(
+      tree,
+      lambda p: tuple(_key_name(k) for k in p) == target,
+      lambda p, n: value,
+  )
+
+
+def _map_subtrees(tree, is_target, fn):
+  def rec(path, node):
+    if is_target(path):
+      return fn(path, node)
+    if _is_leaf(node):
+      return node
+    children, treedef = jax.tree_util.tree_flatten_with_path(
+        node, is_leaf=lambda x: x is not node
+    )
+    new = [rec(path + p, c) for p, c in children]
+    return jax.tree.unflatten(jax.tree.structure(node, is_leaf=lambda x: x is not node), new)
+
+  return rec((), tree)
+
+
+def map_params(
+    initable: Any,
+    f: Callable[[Any], Any],
+    state: Tree,
+    /,
+    *,
+    is_leaf: Optional[Callable[[Any], bool]] = None,
+    transform_non_params: Optional[Callable[[Any], Any]] = None,
+) -> Tree:
+  """Maps ``f`` over the parts of an optimizer state shaped like the params.
+
+  This is how to shard or cast the moment buffers of a state without touching
+  its counters. The positions that mirror the params are found by building,
+  with :func:`jax.eval_shape` (no FLOPs), the state of ``initable`` for a
+  single placeholder parameter of a distinctive shape.
+
+  Args:
+    initable: a transformation or its ``init`` function.
+    f: applied to each state leaf that mirrors a parameter.
+    state: the state to map over.
+    is_leaf: passed to the tree traversal of the param-shaped subtrees.
+    transform_non_params: optional function for every other leaf.
+
+  Returns:
+    The mapped state.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> opt = gradtx.adam(1e-3)
+    >>> state = opt.init({'w': jnp.zeros(3)})
+    >>> half = gradtx.tree.map_params(opt, lambda x: x.astype(jnp.bfloat16), state)
+    >>> half[0].mu['w'].dtype, half[0].count.dtype
+    (dtype(bfloat16), dtype('int32'))
+  """
+  init = getattr(initable, 'init', initable)
+  marker_shape = (7, 11, 13)
+  probe = jax.eval_shape(init, jax.ShapeDtypeStruct(marker_shape, 'float32'))
+  probe_leaves, probe_def = jax.tree.flatten(probe)
+  subtrees = probe_def.flatten_up_to(state)
+  new = []
+  for p, sub in zip(probe_leaves, subtrees):
+    if getattr(p, 'shape', None) == marker_shape:
+      new.append(jax.tree.map(f, sub, is_leaf=is_leaf))
+    elif transform_non_params is not None:
+      new.append(jax.tree.map(transform_non_params, sub, is_leaf=is_leaf))
+    else:
+      new.append(sub)
+  return probe_def.unflatten(new)

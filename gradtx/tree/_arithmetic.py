@@ -1,0 +1,215 @@
+"""Arithmetic on whole pytrees: the building blocks of every transformation."""
+
+from __future__ import annotations
+
+import functools
+import operator
+from typing import Any, Optional, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gradtx import _checks
+
+Tree = Any
+
+
+def _map(f, *trees):
+  """``jax.tree.map`` that keeps ``None`` leaves of the first tree as ``None``."""
+  return jax.tree.map(f, *trees, is_leaf=lambda x: x is None)
+
+
+def _none_safe(f):
+  def g(x, *rest):
+    return None if x is None else f(x, *rest)
+
+  return g
+
+
+def add(*trees: Tree) -> Tree:
+  """Leafwise sum of any number of trees with the same structure.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.tree.add({'a': jnp.ones(2)}, {'a': jnp.ones(2)})['a']
+    Array([2., 2.], dtype=float32)
+  """
+  return jax.tree.map(lambda *xs: functools.reduce(operator.add, xs), *trees)
+
+
+def sub(a: Tree, b: Tree) -> Tree:
+  """Leafwise ``a - b``."""
+  return jax.tree.map(operator.sub, a, b)
+
+
+def mul(a: Tree, b: Tree) -> Tree:
+  """Leafwise ``a * b``."""
+  return jax.tree.map(operator.mul, a, b)
+
+
+def div(a: Tree, b: Tree) -> Tree:
+  """Leafwise ``a / b``."""
+  return jax.tree.map(operator.truediv, a, b)
+
+
+def scale(scalar: Union[float, jax.Array], tree: Tree) -> Tree:
+  """Multiplies every leaf by a scalar, keeping each leaf's dtype.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.tree.scale(0.5, jnp.ones(2, jnp.bfloat16))
+    Array([0.5, 0.5], dtype=bfloat16)
+  """
+  return _map(_none_safe(lambda x: (scalar * x).astype(x.dtype)), tree)
+
+
+def add_scale(a: Tree, scalar: Union[float, jax.Array], b: Tree) -> Tree:
+  """Leafwise ``a + scalar * b``, in the dtype of ``a``.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.tree.add_scale(jnp.ones(2), -0.5, jnp.ones(2))
+    Array([0.5, 0.5], dtype=float32)
+  """
+  return jax.tree.map(
+      lambda x, y: (x + scalar * y).astype(jnp.result_type(x)), a, b
+  )
+
+
+def vdot(a: Tree, b: Tree) -> jax.Array:
+  """Inner product ``sum_i <a_i, b_i>`` (complex conjugating ``a``)."""
+  parts = jax.tree.leaves(jax.tree.map(lambda x, y: jnp.vdot(x, y), a, b))
+  return functools.reduce(operator.add, parts, jnp.array(0.0))
+
+
+def sum(tree: Tree) -> jax.Array:  # pylint: disable=redefined-builtin
+  """Sum of every element of every leaf."""
+  parts = [jnp.sum(x) for x in jax.tree.leaves(tree)]
+  return functools.reduce(operator.add, parts, jnp.array(0.0))
+
+
+def _abs_sq(x):
+  if jnp.iscomplexobj(x):
+    return jnp.real(x * jnp.conj(x))
+  return x * x
+
+
+def norm(tree: Tree, ord: Union[int, float, str, None] = 2, squared: bool = False) -> jax.Array:  # pylint: disable=redefined-builtin
+  """The norm of the flattened tree: ``ord`` 1, 2 (default) or ``inf``.
+
+  Args:
+    tree: a pytree of arrays.
+    ord: 1, 2 (or None), or ``inf`` (also ``'inf'``).
+    squared: return the squared norm (only for ``ord=2``).
+
+  Returns:
+    A scalar; 0 for an empty tree.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.tree.norm({'a': jnp.array([3.0]), 'b': jnp.array([4.0])})
+    Array(5., dtype=float32)
+  """
+  leaves = jax.tree.leaves(tree)
+  if ord is None or ord == 2:
+    sq = functools.reduce(
+        operator.add, [jnp.sum(_abs_sq(x)) for x in leaves], jnp.array(0.0)
+    )
+    return sq if squared else jnp.sqrt(sq)
+  if squared:
+    raise ValueError(f'squared=True requires ord=2, got ord={ord!r}')
+  if ord == 1:
+    return functools.reduce(
+        operator.add, [jnp.sum(jnp.abs(x)) for x in leaves], jnp.array(0.0)
+    )
+  if ord in (jnp.inf, 'inf', np.inf):
+    return functools.reduce(
+        jnp.maximum, [jnp.max(jnp.abs(x)) for x in leaves if x.size],
+        jnp.array(0.0),
+    )
+  raise ValueError(f"ord must be one of 1, 2, inf, got {ord!r}")
+
+
+def zeros_like(tree: Tree, dtype: Optional[Any] = None) -> Tree:
+  """A tree of zeros with the structure and shapes of ``tree``."""
+  return _map(_none_safe(lambda x: jnp.zeros_like(x, dtype=dtype)), tree)
+
+
+def ones_like(tree: Tree, dtype: Optional[Any] = None) -> Tree:
+  """A tree of ones with the structure and shapes of ``tree``."""
+  return _map(_none_safe(lambda x: jnp.ones_like(x, dtype=dtype)), tree)
+
+
+def full_like(tree: Tree, fill_value: Any, dtype: Optional[Any] = None) -> Tree:
+  """A tree filled with ``fill_value``, with the shapes of ``tree``."""
+  return _map(
+      _none_safe(lambda x: jnp.full_like(x, fill_value, dtype=dtype)), tree
+  )
+
+
+def cast(tree: Tree, dtype: Optional[Any]) -> Tree:
+  """Casts every floating leaf to ``dtype``; ``dtype=None`` is a no-op.
+
+  Integer and boolean leaves are left alone.
+  """
+  if dtype is None:
+    return tree
+  dtype = _checks.check_dtype('dtype', dtype)
+
+  def f(x):
+    if x is None:
+      return None
+    if jnp.issubdtype(jnp.result_type(x), jnp.inexact):
+      return jnp.asarray(x).astype(dtype)
+    return x
+
+  return _map(f, tree)
+
+
+def cast_like(tree: Tree, other: Tree) -> Tree:
+  """Casts each leaf of ``tree`` to the dtype of the matching leaf of ``other``."""
+  return jax.tree.map(lambda x, y: jnp.asarray(x).astype(jnp.result_type(y)), tree, other)
+
+
+def where(condition: Any, a: Tree, b: Tree) -> Tree:
+  """Leafwise ``jnp.where(condition, a, b)``; ``condition`` is a scalar or a tree.
+
+  With a scalar condition this selects a whole tree without Python control
+  flow, so it is safe under ``jit``.
+  """
+  if isinstance(condition, (bool, jax.Array, np.ndarray, np.bool_)) and not (
+      jax.tree.structure(condition).num_leaves != 1
+  ) and jnp.ndim(condition) == 0:
+    return jax.tree.map(lambda x, y: jnp.where(condition, x, y), a, b)
+  return jax.tree.map(jnp.where, condition, a, b)
+
+
+def size(tree: Tree) -> int:
+  """Total number of elements in the tree."""
+  return int(np.sum([np.size(x) for x in jax.tree.leaves(tree)], dtype=np.int64))
+
+
+def allclose(a: Tree, b: Tree, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+  """True when the trees have the same structure and all leaves are close."""
+  if jax.tree.structure(a) != jax.tree.structure(b):
+    return False
+  return all(
+      bool(np.allclose(np.asarray(x, np.float64) if not np.iscomplexobj(x) else np.asarray(x),
+                       np.asarray(y, np.float64) if not np.iscomplexobj(y) else np.asarray(y),
+                       rtol=rtol, atol=atol, equal_nan=equal_nan))
+      for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b))
+  )
+
+
+def all_finite(tree: Tree) -> jax.Array:
+  """A scalar boolean: True when every element of every leaf is finite.
+
+  Safe under ``jit``: the result is an array, never a Python bool.
+  """
+  leaves = jax.tree.leaves(tree)
+  if not leaves:
+    return jnp.array(True)
+  return functools.reduce(
+      jnp.logical_and, [jnp.all(jnp.isfinite(x)) for x in leaves]
+  )

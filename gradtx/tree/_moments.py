@@ -1,0 +1,101 @@
+"""Moment estimates and bias correction, shared by every adaptive optimizer.
+
+Moment updates are computed in the promoted dtype of their inputs; the
+transformation that owns a moment casts it back to its state dtype when it
+stores it. Bias-correction factors are always computed in float32.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import jax
+import jax.numpy as jnp
+
+Tree = Any
+
+
+def safe_increment(count: jax.Array) -> jax.Array:
+  """``count + 1`` for an int32 step counter, saturating at the int32 maximum."""
+  count = jnp.asarray(count)
+  max_value = jnp.iinfo(count.dtype).max
+  return jnp.where(count < max_value, count + 1, max_value).astype(count.dtype)
+
+
+def compute_dtype(*xs: Any) -> jnp.dtype:
+  """The dtype to compute in: the promotion of ``xs`` and float32."""
+  return jnp.result_type(jnp.float32, *[jnp.result_type(x) for x in xs])
+
+
+def _power(g, order):
+  if order == 1:
+    return g
+  if order == 2:
+    return g * g
+  return g**order
+
+
+def update_moment(updates: Tree, moments: Tree, decay: Union[float, jax.Array], order: int) -> Tree:
+  """Exponential moving average of ``g**order``: ``m ← (1 - d)·g^k + d·m``.
+
+  Each leaf is computed in the promoted dtype of the gradient and the moment;
+  transformations cast it back to their state dtype when they store it.
+  """
+  return jax.tree.map(
+      lambda g, m: None if g is None else (
+          (1 - decay) * _power(g, order) + decay * m
+      ),
+      updates, moments, is_leaf=lambda x: x is None,
+  )
+
+
+def _elem_norm(g, order):
+  if order == 2 and jnp.iscomplexobj(g):
+    return jnp.real(g * jnp.conj(g))
+  if order == 2:
+    return g * g
+  return jnp.abs(g) ** order
+
+
+def update_moment_per_elem_norm(updates: Tree, moments: Tree, decay: Union[float, jax.Array], order: int) -> Tree:
+  """EMA of ``|g|**order`` elementwise: ``v ← (1 - d)·|g|^k + d·v``.
+
+  For complex ``g`` and ``order=2`` this is ``|g|² = g·conj(g)``, so second
+  moments stay real.
+  """
+  return jax.tree.map(
+      lambda g, m: None if g is None else (
+          (1 - decay) * _elem_norm(g, order) + decay * m
+      ),
+      updates, moments, is_leaf=lambda x: x is None,
+  )
+
+
+def update_infinity_moment(updates: Tree, moments: Tree, decay: Union[float, jax.Array], eps: float = 0.0) -> Tree:
+  """Exponentially weighted infinity norm: ``u ← max(d·u, |g| + eps)``."""
+  return jax.tree.map(
+      lambda g, m: None if g is None else jnp.maximum(
+          jnp.abs(g) + eps, decay * m
+      ),
+      updates, moments, is_leaf=lambda x: x is None,
+  )
+
+
+def bias_correction_factor(decay: Union[float, jax.Array], count: jax.Array) -> jax.Array:
+  """``1 - decay**count`` computed in float32."""
+  decay = jnp.asarray(decay, jnp.float32)
+  return 1 - decay ** jnp.asarray(count, jnp.float32)
+
+
+def bias_correction(moments: Tree, decay: Union[float, jax.Array], count: jax.Array) -> Tree:
+  """Debiases an EMA: ``m̂ = m / (1 - decay**count)``.
+
+  The factor is computed in float32 and the division is done in the wider of
+  float32 and the moment dtype, so the result is float32 (or wider) even for
+  bfloat16 or float16 moments. Cast it back yourself where you need to.
+  """
+  factor = bias_correction_factor(decay, count)
+  return jax.tree.map(
+      lambda m: None if m is None else m.astype(compute_dtype(m)) / factor,
+      moments, is_leaf=lambda x: x is None,
+  )
