@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import numbers
 import operator
 from typing import Any, Optional, Union
 
@@ -89,7 +90,15 @@ def sum(tree: Tree) -> jax.Array:  # pylint: disable=redefined-builtin
   return functools.reduce(operator.add, parts, jnp.array(0.0))
 
 
+def _widen(x):
+  """``x`` in float32 or wider, so that norms of float16/bfloat16 leaves
+  neither overflow (``300² > 65504``) nor lose precision in the sum."""
+  x = jnp.asarray(x)
+  return x.astype(jnp.result_type(jnp.float32, x.dtype))
+
+
 def _abs_sq(x):
+  x = _widen(x)
   if jnp.iscomplexobj(x):
     return jnp.real(x * jnp.conj(x))
   return x * x
@@ -104,7 +113,8 @@ def norm(tree: Tree, ord: Union[int, float, str, None] = 2, squared: bool = Fals
     squared: return the squared norm (only for ``ord=2``).
 
   Returns:
-    A scalar; 0 for an empty tree.
+    A scalar; 0 for an empty tree. Orders 1 and 2 are accumulated in
+    float32 (or wider) even for float16/bfloat16 leaves.
 
   Example:
     >>> import jax.numpy as jnp, gradtx
@@ -121,7 +131,8 @@ def norm(tree: Tree, ord: Union[int, float, str, None] = 2, squared: bool = Fals
     raise ValueError(f'squared=True requires ord=2, got ord={ord!r}')
   if ord == 1:
     return functools.reduce(
-        operator.add, [jnp.sum(jnp.abs(x)) for x in leaves], jnp.array(0.0)
+        operator.add, [jnp.sum(jnp.abs(_widen(x))) for x in leaves],
+        jnp.array(0.0),
     )
   if ord in (jnp.inf, 'inf', np.inf):
     return functools.reduce(
@@ -178,7 +189,7 @@ def where(condition: Any, a: Tree, b: Tree) -> Tree:
   With a scalar condition this selects a whole tree without Python control
   flow, so it is safe under ``jit``.
   """
-  if isinstance(condition, (bool, jax.Array, np.ndarray, np.bool_)) and not (
+  if isinstance(condition, (numbers.Number, jax.Array, np.ndarray, np.generic)) and not (
       jax.tree.structure(condition).num_leaves != 1
   ) and jnp.ndim(condition) == 0:
     return jax.tree.map(lambda x, y: jnp.where(condition, x, y), a, b)

@@ -6,8 +6,8 @@ from typing import Any, Callable, NamedTuple, Union
 
 import jax
 
-from gradtx import _checks
 from gradtx import base
+from gradtx.wrappers import _structure
 
 
 class MaskedState(NamedTuple):
@@ -17,53 +17,97 @@ class MaskedState(NamedTuple):
 
 
 class MaskedNode(NamedTuple):
-  """Stands in for a masked-out leaf inside the inner transformation."""
+  """Stands in for a masked-out leaf inside the inner transformation.
+
+  It is an empty pytree node, so ``jax.tree.map`` skips it.
+  """
 
 
 MaskOrFn = Union[Any, Callable[[base.Params], Any]]
 
 
-def _resolve_mask(mask, params):
-  return mask(params) if callable(mask) else mask
+def resolve(mask_or_fn: Any, tree: Any) -> Any:
+  """``mask_or_fn(tree)`` if it is a function, else the mask itself."""
+  return mask_or_fn(tree) if callable(mask_or_fn) else mask_or_fn
 
 
-def _check_mask(mask_tree, tree, what):
-  try:
-    jax.tree.map(lambda m, _: m, mask_tree, tree)
-  except ValueError as e:
-    raise TypeError(
-        f'masked: the mask does not match the {what}.\n'
-        + _checks.describe_mismatch(
-            'mask', jax.tree.structure(mask_tree), what, jax.tree.structure(tree)
-        )
-    ) from e
-
-
-def _mask_tree(tree, mask_tree):
-  """Replaces masked-out subtrees of ``tree`` with :class:`MaskedNode`."""
+def mask_tree(tree: Any, mask: Any) -> Any:
+  """Replaces the subtrees of ``tree`` where ``mask`` is False by MaskedNode."""
   return jax.tree.map(
-      lambda m, x: x if m else MaskedNode(), mask_tree, tree,
+      lambda m, x: x if m else MaskedNode(), mask, tree,
       is_leaf=lambda x: x is None,
   )
 
 
+def merge(mask: Any, new: Any, old: Any) -> Any:
+  """Takes ``new`` where ``mask`` is True and ``old`` elsewhere."""
+  return jax.tree.map(
+      lambda m, n, o: n if m else o, mask, new, old,
+      is_leaf=lambda x: isinstance(x, MaskedNode) or x is None,
+  )
+
+
+def init_masked(inner: base.GradientTransformation, mask: Any, params: Any) -> MaskedState:
+  """``init`` of :func:`masked` for an already resolved and checked mask."""
+  return MaskedState(inner_state=inner.init(mask_tree(params, mask)))
+
+
+def update_masked(
+    inner: base.GradientTransformationExtraArgs,
+    mask: Any,
+    updates: Any,
+    state: MaskedState,
+    params: Any = None,
+    mask_compatible_extra_args: bool = False,
+    **extra_args: Any,
+) -> tuple[Any, MaskedState]:
+  """``update`` of :func:`masked` for an already resolved and checked mask."""
+  if mask_compatible_extra_args:
+    structure = jax.tree.structure(updates)
+    extra_args = {
+        k: mask_tree(v, mask) if jax.tree.structure(v) == structure else v
+        for k, v in extra_args.items()
+    }
+  new_masked, inner_state = inner.update(
+      mask_tree(updates, mask), state.inner_state,
+      None if params is None else mask_tree(params, mask), **extra_args
+  )
+  return merge(mask, new_masked, updates), MaskedState(inner_state=inner_state)
+
+
 def masked(
-    inner: base.GradientTransformation, mask: MaskOrFn
+    inner: base.GradientTransformation,
+    mask: MaskOrFn,
+    *,
+    mask_compatible_extra_args: bool = False,
 ) -> base.GradientTransformationExtraArgs:
   """Applies ``inner`` where ``mask`` is True; other updates pass unchanged.
 
+  .. code-block:: text
+
+    u_i ← inner(g)_i   where mask_i
+    u_i ← g_i          elsewhere
+
   The inner transformation sees only the masked-in leaves (the others are
   replaced by an empty :class:`MaskedNode`), so its state holds buffers for
-  those leaves alone.
+  those leaves alone, and a statistic it computes over the whole tree (a
+  global norm, say) covers the masked-in leaves only.
 
   Args:
     inner: the transformation to apply.
     mask: a tree of booleans with the params' structure (or a prefix of it),
-      or a function from the params to such a tree.
+      or a function from the params to such a tree. It must be static (plain
+      Python booleans), not traced arrays.
+    mask_compatible_extra_args: also mask the extra keyword arguments of
+      ``update`` whose tree structure is that of the updates.
 
   Returns:
     A :class:`~gradtx.GradientTransformationExtraArgs` with a
     :class:`MaskedState`.
+
+  Raises:
+    TypeError: (also a ValueError) when the mask does not match the params;
+      the message names the first path where they differ.
 
   Example:
     >>> import jax.numpy as jnp, gradtx
@@ -76,23 +120,17 @@ def masked(
   inner = base.with_extra_args_support(inner)
 
   def init_fn(params):
-    mask_tree = _resolve_mask(mask, params)
-    _check_mask(mask_tree, params, 'params')
-    return MaskedState(inner_state=inner.init(_mask_tree(params, mask_tree)))
+    m = resolve(mask, params)
+    _structure.check_prefix(m, params, what='mask', owner='masked')
+    return init_masked(inner, m, params)
 
   def update_fn(updates, state, params=None, **extra_args):
-    mask_tree = _resolve_mask(mask, updates if params is None else params)
-    _check_mask(mask_tree, updates, 'updates')
-    masked_updates = _mask_tree(updates, mask_tree)
-    masked_params = None if params is None else _mask_tree(params, mask_tree)
-    new_masked, inner_state = inner.update(
-        masked_updates, state.inner_state, masked_params, **extra_args
+    m = resolve(mask, updates if params is None else params)
+    _structure.check_prefix(m, updates, what='mask', owner='masked',
+                            against='updates')
+    return update_masked(
+        inner, m, updates, state, params,
+        mask_compatible_extra_args=mask_compatible_extra_args, **extra_args
     )
-    out = jax.tree.map(
-        lambda m, new, old: new if m else old,
-        mask_tree, new_masked, updates,
-        is_leaf=lambda x: isinstance(x, MaskedNode) or x is None,
-    )
-    return out, MaskedState(inner_state=inner_state)
 
   return base.transformation_with_extra_args('masked', init_fn, update_fn)
