@@ -137,17 +137,18 @@ def _run_keras(pattern, params, initial_scale, growth_steps, lr):
   i_iter = ids.index(id(opt.inner_optimizer.iterations))
   opt_vars = [x.value for x in opt.variables]
   train_vars = [v.value]
+  apply = jax.jit(opt.stateless_apply)
   out = []
   for pat in pattern:
     scale = opt_vars[i_scale]
     grads = jax.grad(lambda p: _loss(p, _multiplier(pat)) * scale)(train_vars[0])
-    train_vars, opt_vars = opt.stateless_apply(opt_vars, [grads], train_vars)
+    train_vars, opt_vars = apply(opt_vars, [grads], train_vars)
     out.append((float(opt_vars[i_scale]), int(opt_vars[i_count]),
                 np.asarray(train_vars[0]), int(opt_vars[i_iter])))
   return out
 
 
-@pytest.mark.parametrize('initial_scale,growth_steps', [(2.0**4, 3), (2.0**15, 2000), (1.0, 1)])
+@pytest.mark.parametrize('initial_scale,growth_steps', [(2.0**4, 3), (1.0, 1)])
 def test_keras_preset_matches_keras_loss_scale_optimizer(initial_scale, growth_steps):
   params = np.array([0.5, -1.0, 2.0, 0.0], np.float32)
   ours = _run_gradtx(
@@ -198,7 +199,7 @@ def test_mindspore_preset_matches_hand_traced_update_cell(init, factor, window):
 # Skipped steps leave everything bit for bit unchanged.
 # ---------------------------------------------------------------------------
 def _bits(tree):
-  return [np.asarray(x).view(np.uint8).tobytes() for x in jax.tree.leaves(tree)]
+  return [np.asarray(x).tobytes() for x in jax.tree.leaves(tree)]
 
 
 @pytest.mark.parametrize('dtype', [jnp.float32, jnp.bfloat16, jnp.float16])
@@ -206,9 +207,8 @@ def _bits(tree):
 def test_skipped_step_leaves_params_and_inner_state_bit_for_bit(dtype, bad):
   params = {'w': jnp.array([0.0, -0.0, 1.5, -3.25], dtype),
             'b': jnp.array([[1e-3, -7.0]], dtype)}
-  opt = gradtx.with_loss_scale(gradtx.adam(gradtx_schedule := (lambda t: 0.1 / (t + 1))),
+  opt = gradtx.with_loss_scale(gradtx.adam(lambda t: 0.1 / (t + 1)),
                                gradtx.DynamicLossScale(init_scale=2.0**8))
-  del gradtx_schedule
   state = opt.init(params)
   step = jax.jit(opt.update)
   good = jax.tree.map(lambda p: jnp.full(p.shape, 3.0, dtype), params)
@@ -232,10 +232,6 @@ def test_skipped_step_leaves_params_and_inner_state_bit_for_bit(dtype, bad):
 def test_inner_optimizer_never_sees_non_finite_gradients():
   seen = []
 
-  def spy(u, p):
-    seen.append(u)
-    return u
-
   def record(updates, params):
     jax.debug.callback(lambda x: seen.append(np.asarray(x)), updates)
     return updates
@@ -245,7 +241,6 @@ def test_inner_optimizer_never_sees_non_finite_gradients():
   jax.jit(opt.update)(jnp.array([jnp.nan, 8.0]), state)
   jax.effects_barrier()
   assert np.array_equal(seen[-1], [0.0, 0.0])
-  del spy
 
 
 # ---------------------------------------------------------------------------
@@ -309,11 +304,11 @@ def test_scale_and_unscale_dtypes_and_values():
   scaled = ls.scale(loss16)
   assert scaled.dtype == jnp.float32 and float(scaled) == 3.0 * 2**30
   # 1/2**30 underflows in float16: the unscale must be computed in float32.
-  g = {'a': jnp.array([2.0**-10], jnp.float32), 'b': jnp.array([2.0**20], jnp.float16)}
+  g = {'a': jnp.array([2.0**-10], jnp.float32), 'b': jnp.array([2.0**15], jnp.float16)}
   out = ls.unscale(g)
   assert out['a'].dtype == jnp.float32 and out['b'].dtype == jnp.float16
   assert float(out['a'][0]) == 2.0**-40
-  assert float(out['b'][0]) == 2.0**-10
+  assert float(out['b'][0]) == 2.0**-15  # a float16 subnormal
   s = gradtx.StaticLossScale(5.0)
   np.testing.assert_allclose(np.asarray(s.unscale(jnp.array([10.0]))), [2.0], rtol=1e-7)
   assert s.adjust(False) is s
@@ -345,7 +340,7 @@ def test_no_recompilation_across_steps():
     traces.append(1)
     return opt.update(g, s)
 
-  for g in [jnp.ones(3), jnp.full(3, jnp.inf), jnp.ones(3), jnp.ones(3)]:
+  for g in [jnp.ones(3), jnp.full(3, jnp.inf, jnp.float32), jnp.ones(3), jnp.ones(3)]:
     _, state = step(g, state)
   assert len(traces) == 1
 

@@ -31,8 +31,9 @@ def grads_at(params, i):
 
 def run(opt, params, steps=20):
   state = opt.init(params)
+  update = jax.jit(opt.update)
   for i in range(steps):
-    u, state = opt.update(grads_at(params, i), state, params)
+    u, state = update(grads_at(params, i), state, params)
     params = gradtx.apply_updates(params, u)
   return params, state
 
@@ -57,7 +58,7 @@ def test_masked_equals_optimizer_on_the_unmasked_leaves_alone():
     b = b + g['b']
     full = {'w': sub['w'], 'b': b, 'c': {'s': sub['s']}}
   for a, e in zip(jax.tree.leaves(ours), jax.tree.leaves(full)):
-    np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-7)
 
 
 def test_masked_state_only_holds_the_masked_in_leaves():
@@ -110,9 +111,9 @@ def test_partition_equals_each_optimizer_on_its_own_leaves():
     us, s_st = s_opt.update({'b': g['b']}, s_st)
     a_par = gradtx.apply_updates(a_par, ua)
     s_par = gradtx.apply_updates(s_par, us)
-  np.testing.assert_allclose(ours['w'], a_par['w'], rtol=1e-6)
-  np.testing.assert_allclose(ours['c']['s'], a_par['s'], rtol=1e-6)
-  np.testing.assert_allclose(ours['b'], s_par['b'], rtol=1e-6)
+  np.testing.assert_allclose(ours['w'], a_par['w'], rtol=1e-5, atol=1e-7)
+  np.testing.assert_allclose(ours['c']['s'], a_par['s'], rtol=1e-5, atol=1e-7)
+  np.testing.assert_allclose(ours['b'], s_par['b'], rtol=1e-5, atol=1e-7)
   assert set(state.inner_states) == {'adam', 'sgd'}
 
 

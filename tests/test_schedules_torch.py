@@ -38,7 +38,7 @@ def torch_lrs(make, n=N, lr=LR, momentum=0.9):
 def ours(schedule, n=N):
   eager = np.asarray([float(schedule(t)) for t in range(0, n, 97)])
   values = schedules.evaluate_schedule(schedule, n)
-  np.testing.assert_allclose(values[::97], eager, rtol=1e-6, atol=1e-12)
+  np.testing.assert_allclose(values[::97], eager, rtol=2e-6, atol=1e-8)
   return values
 
 

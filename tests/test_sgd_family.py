@@ -12,7 +12,10 @@ import pytest
 import torch
 
 import gradtx
-from tests.cases.sgd_rms_sign import STEPS, grad_np, lr_jax, lr_np, noise, run_jax
+import keras
+
+from tests.cases.sgd_rms_sign import (STEPS, grad_np, keras_lr, keras_path,
+                                     lr_jax, lr_np, noise, run_jax)
 
 THETA0 = np.array([0.3, -1.2, 2.0, 0.7, -0.4, 1.5])
 
@@ -62,6 +65,23 @@ def test_sgd_matches_torch_with_changing_learning_rate(nesterov):
     ref.append(p.detach().numpy().copy())
   ours, _ = run_jax(gradtx.sgd(lr_jax, 0.9, nesterov), THETA0, rs)
   _assert_path(ours, ref)
+
+
+@pytest.mark.parametrize('nesterov', [False, True])
+def test_sgd_matches_keras_with_constant_learning_rate(nesterov):
+  """Keras' velocity v = μv − ηg equals −η·m while η is constant."""
+  rs = noise(THETA0.shape, seed=8)
+  ref = keras_path(keras.optimizers.SGD(0.03, momentum=0.9, nesterov=nesterov),
+                   THETA0, rs)
+  ours, _ = run_jax(gradtx.sgd(0.03, 0.9, nesterov), THETA0, rs)
+  _assert_path(ours, ref)
+
+
+def test_sgd_momentum_differs_from_keras_when_the_rate_changes():
+  rs = noise(THETA0.shape, seed=9)
+  ref = keras_path(keras.optimizers.SGD(keras_lr(), momentum=0.9), THETA0, rs)
+  ours, _ = run_jax(gradtx.sgd(lr_jax, 0.9), THETA0, rs)
+  assert not np.allclose(ours[-1], ref[-1], rtol=1e-3)
 
 
 def test_sgd_bfloat16_accumulator_stays_bfloat16_and_tracks_float32():
@@ -132,6 +152,14 @@ def test_lion_by_hand(b1, b2, wd):
   ours, state = run_jax(gradtx.lion(lr_jax, b1, b2, weight_decay=wd), THETA0, rs)
   _assert_path(ours, ref)
   np.testing.assert_allclose(state[0].mu, m, rtol=1e-5, atol=1e-6)
+
+
+def test_lion_matches_keras_with_changing_learning_rate():
+  rs = noise(THETA0.shape, seed=10)
+  ref = keras_path(keras.optimizers.Lion(keras_lr(), beta_1=0.8, beta_2=0.95),
+                   THETA0, rs)
+  ours, _ = run_jax(gradtx.lion(lr_jax, 0.8, 0.95, weight_decay=0.0), THETA0, rs)
+  _assert_path(ours, ref)
 
 
 def test_lion_weight_decay_mask_and_mu_dtype():

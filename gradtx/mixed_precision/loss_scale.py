@@ -99,7 +99,7 @@ class _LossScaleMethods:
 
 
 @jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True)
 class NoOpLossScale:
   """No loss scaling: ``scale`` and ``unscale`` return their input unchanged.
 
@@ -133,7 +133,7 @@ class NoOpLossScale:
 
 
 @jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True)
 class StaticLossScale(_LossScaleMethods):
   """A constant loss scale ``S``.
 
@@ -168,7 +168,7 @@ class StaticLossScale(_LossScaleMethods):
 
 
 @jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True)
 class DynamicLossScale(_LossScaleMethods):
   r"""A loss scale that backs off on overflow and grows while steps succeed.
 

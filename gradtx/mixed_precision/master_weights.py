@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from gradtx import _checks
 from gradtx import base
 from gradtx.mixed_precision import policy as _policy
+from gradtx.transforms import _leafwise
 
 
 class MasterWeightsState(NamedTuple):
@@ -26,7 +27,10 @@ def _add_in_master(master, update):
 
 
 def with_master_weights(
-    inner: base.GradientTransformation, master_dtype: Any = jnp.float32
+    inner: base.GradientTransformation,
+    master_dtype: Any = jnp.float32,
+    *,
+    updates_in_master_dtype: bool = True,
 ) -> base.GradientTransformationExtraArgs:
   r"""Keeps a high-precision master copy of the parameters in the state.
 
@@ -50,6 +54,14 @@ def with_master_weights(
   Because ``u`` is computed from the current ``θ``, parameters that drifted
   from the master copy are pulled back onto it.
 
+  With ``updates_in_master_dtype=False`` the updates are cast to the
+  incoming gradients' dtype instead, as most transformations do (so
+  ``update`` fits code that expects updates shaped and typed like the
+  gradients). ``θ + u`` is then computed in the low-precision dtype and is
+  still exact whenever the old and new values are within a factor of two of
+  each other (Sterbenz's lemma); a parameter that crosses zero or moves by
+  more than that may land one ulp away from the rounded master copy.
+
   The inner optimizer is initialised on the master copy, so its moments are in
   ``master_dtype`` unless it asks for another dtype. Integer leaves pass
   through; the master copy holds them unchanged. ``update`` needs ``params``.
@@ -58,6 +70,8 @@ def with_master_weights(
     inner: the optimizer to run on the master copy.
     master_dtype: dtype of the master copy, a floating dtype (default
       float32).
+    updates_in_master_dtype: emit the updates in ``master_dtype`` (default,
+      exact) or in the gradients' dtype.
 
   Returns:
     A :class:`~gradtx.GradientTransformationExtraArgs` with a
@@ -116,6 +130,8 @@ def with_master_weights(
     out = jax.tree.map(
         emitted, master, params, updates, is_leaf=lambda x: x is None
     )
+    if not updates_in_master_dtype:
+      out = _leafwise.like_updates(out, updates)
     return out, MasterWeightsState(master_params=master, inner_state=inner_state)
 
   return base.transformation_with_extra_args(

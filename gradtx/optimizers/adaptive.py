@@ -248,10 +248,14 @@ def adafactor(
     Shazeer & Stern, *Adafactor: Adaptive Learning Rates with Sublinear
     Memory Cost*, ICML 2018.
   """
+  # Checked here too so that messages name adafactor's own arguments.
+  _checks.check_non_negative('decay_offset', decay_offset)
+  _checks.check_non_negative('eps', eps)
   if clipping_threshold is not None:
     _checks.check_positive('clipping_threshold', clipping_threshold)
   if momentum is not None:
     _checks.check_unit_interval('momentum', momentum)
+    dtype_momentum = _checks.check_dtype('dtype_momentum', dtype_momentum)
   if weight_decay_rate is not None:
     _checks.check_callable_or_number('weight_decay_rate', weight_decay_rate)
     _checks.check_non_negative('weight_decay_rate', weight_decay_rate)

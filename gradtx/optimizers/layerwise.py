@@ -163,7 +163,7 @@ def _fromage_step(learning_rate: base.ScalarOrSchedule):
           'fromage needs the params: call update(updates, state, params).'
       )
     lr = jnp.asarray(_hyper.value_at(learning_rate, state.count), jnp.float32)
-    c = 1.0 / jnp.sqrt(1.0 + lr**2)
+    c = 1.0 / (1.0 + lr**2) ** 0.5
 
     def leaf(g, p):
       if g is None:

@@ -130,3 +130,14 @@ def power(base: Any, exponent: Any) -> jax.Array:
     if b == 0:
       return jnp.where(exponent == 0, 1.0, 0.0).astype(jnp.float32)
   return jnp.power(base, exponent)
+
+
+def remaining(count: Any, total: int) -> jax.Array:
+  """``clip((total - count) / total, 0, 1)`` in float32.
+
+  Formed as a difference of integers first (no cancellation near the end,
+  unlike ``1 - count / total``) and clipped, because under ``jit`` XLA may
+  divide by a constant as a multiplication by its reciprocal, which can
+  overshoot by an ulp.
+  """
+  return jnp.clip((total - as_float(count)) / total, 0.0, 1.0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-import jax
 import jax.numpy as jnp
 
 from gradtx import base
@@ -89,7 +88,9 @@ def polynomial_schedule(
 
   def schedule(count):
     done = jnp.clip(count - transition_begin, 0, transition_steps)
-    remaining = 1 - done / transition_steps
+    # Optax's 1 - done / T, clipped: under jit XLA may divide by T as a
+    # multiplication by 1/T, which can overshoot 1 by an ulp at the end.
+    remaining = jnp.clip(1 - done / transition_steps, 0.0, 1.0)
     return (init_value - end_value) * remaining**power + end_value
 
   return schedule

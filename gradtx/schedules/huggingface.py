@@ -50,6 +50,11 @@ def _warmed(learning_rate, num_warmup_steps, after):
   return schedule
 
 
+def _half_cosine(x):
+  """``(1 + cos(pi x)) / 2`` as ``cos(pi x / 2)**2``: no cancellation near 0."""
+  return jnp.cos(0.5 * jnp.pi * x)**2
+
+
 def _progress(s, num_warmup_steps, num_training_steps):
   return (s - num_warmup_steps) / float(
       max(1, num_training_steps - num_warmup_steps))
@@ -133,9 +138,8 @@ def cosine_schedule_with_warmup(learning_rate: Any, num_warmup_steps: int,
   _check(num_warmup_steps, num_training_steps)
   return _warmed(
       learning_rate, num_warmup_steps,
-      lambda s: jnp.maximum(0.0, 0.5 * (1.0 + jnp.cos(
-          jnp.pi * float(num_cycles) * 2.0 *
-          _progress(s, num_warmup_steps, num_training_steps)))))
+      lambda s: _half_cosine(2.0 * float(num_cycles) * _progress(
+          s, num_warmup_steps, num_training_steps)))
 
 
 def cosine_with_hard_restarts_schedule_with_warmup(
@@ -167,10 +171,11 @@ def cosine_with_hard_restarts_schedule_with_warmup(
   _check(num_warmup_steps, num_training_steps)
 
   def after(s):
-    p = _progress(s, num_warmup_steps, num_training_steps)
-    wave = 0.5 * (1.0 + jnp.cos(jnp.pi * jnp.remainder(float(num_cycles) * p,
-                                                        1.0)))
-    return jnp.where(p >= 1.0, 0.0, jnp.maximum(0.0, wave))
+    # (c p) mod 1 as ((c (s - W)) mod span) / span: exact for integer c.
+    span = float(max(1, num_training_steps - num_warmup_steps))
+    done = s - num_warmup_steps
+    phase = jnp.remainder(float(num_cycles) * done, span) / span
+    return jnp.where(done >= span, 0.0, _half_cosine(phase))
 
   return _warmed(learning_rate, num_warmup_steps, after)
 
@@ -216,8 +221,8 @@ def polynomial_decay_schedule_with_warmup(
   def schedule(count):
     s = v.as_float(count)
     warm = learning_rate * s / float(max(1, num_warmup_steps))
-    remaining = 1 - (jnp.minimum(s, num_training_steps) - num_warmup_steps) / span
-    decay = (learning_rate - lr_end) * jnp.maximum(remaining, 0.0)**power + lr_end
+    remaining = jnp.clip((num_training_steps - s) / span, 0.0, 1.0)
+    decay = (learning_rate - lr_end) * remaining**power + lr_end
     return jnp.where(s < num_warmup_steps, warm, decay)
 
   return schedule
@@ -298,7 +303,7 @@ def cosine_with_min_lr_schedule_with_warmup(
 
   def after(s):
     p = _progress(s, num_warmup_steps, num_training_steps)
-    wave = 0.5 * (1.0 + jnp.cos(jnp.pi * float(num_cycles) * 2.0 * p))
+    wave = _half_cosine(2.0 * float(num_cycles) * p)
     return jnp.maximum(0.0, wave * (1 - rate) + rate)
 
   return _warmed(learning_rate, num_warmup_steps, after)
@@ -383,14 +388,14 @@ def wsd_schedule(
     if warmup_type == 'linear':
       up = x
     elif warmup_type == 'cosine':
-      up = 0.5 * (1.0 - jnp.cos(jnp.pi * x))
+      up = jnp.sin(0.5 * jnp.pi * x)**2
     else:
       up = 1.0 - jnp.sqrt(1.0 - x)
     y = jnp.clip((s - stable_end) / float(max(1, num_decay_steps)), 0.0, 1.0)
     if decay_type == 'linear':
       down = 1.0 - y
     elif decay_type == 'cosine':
-      down = 0.5 * (1.0 + jnp.cos(jnp.pi * float(num_cycles) * 2.0 * y))
+      down = _half_cosine(2.0 * float(num_cycles) * y)
     else:
       down = 1.0 - jnp.sqrt(y)
     factor = jnp.where(

@@ -140,8 +140,8 @@ def polynomial_decay(initial_learning_rate: Any, decay_steps: int,
     else:
       t = jnp.minimum(t, d)
       horizon = d
-    frac = t / horizon
-    return ((initial_learning_rate - end_learning_rate) * (1 - frac)**power
+    left = jnp.clip((horizon - t) / horizon, 0.0, 1.0)
+    return ((initial_learning_rate - end_learning_rate) * left**power
             + end_learning_rate)
 
   return schedule

@@ -301,7 +301,7 @@ def cosine_decay_lr(min_lr: Any, max_lr: Any, total_step: int,
 
   def schedule(count):
     e = jnp.minimum(_epoch(count, total_step, step_per_epoch), decay_epoch)
-    return min_lr + half * (1 + jnp.cos(jnp.pi * e / decay_epoch))
+    return min_lr + 2 * half * jnp.cos(0.5 * jnp.pi * e / decay_epoch)**2
 
   return schedule
 
@@ -350,7 +350,7 @@ def polynomial_decay_lr(learning_rate: Any, end_learning_rate: Any,
       horizon = decay_epoch * jnp.maximum(jnp.ceil(e / decay_epoch), 1.0)
     else:
       e, horizon = jnp.minimum(e, decay_epoch), float(decay_epoch)
-    return delta * (1 - e / horizon)**power + end_learning_rate
+    return delta * jnp.clip((horizon - e) / horizon, 0.0, 1.0)**power + end_learning_rate
 
   return schedule
 

@@ -190,7 +190,7 @@ def poly_scheduler(max_update: int, base_lr: Any = 0.01, pwr: float = 2,
 
   def after(count):
     n = jnp.minimum(v.as_float(count), max_update)
-    return final_lr + (base_lr - final_lr) * (1 - (n - warmup_steps) / span)**pwr
+    return final_lr + (base_lr - final_lr) * jnp.clip((max_update - n) / span, 0.0, 1.0)**pwr
 
   return _with_warmup(after, base_lr, warmup_steps, warmup_begin_lr,
                       warmup_mode)
@@ -230,8 +230,9 @@ def cosine_scheduler(max_update: int, base_lr: Any = 0.01, final_lr: Any = 0,
 
   def after(count):
     n = jnp.minimum(v.as_float(count), max_update)
-    return final_lr + (base_lr - final_lr) * (
-        1 + jnp.cos(math.pi * (n - warmup_steps) / span)) / 2
+    # (1 + cos x) / 2 as cos(x/2)**2: accurate near the end.
+    return final_lr + (base_lr - final_lr) * jnp.cos(
+        0.5 * math.pi * (n - warmup_steps) / span)**2
 
   return _with_warmup(after, base_lr, warmup_steps, warmup_begin_lr,
                       warmup_mode)

@@ -11,7 +11,6 @@ closed forms in float32, equal to about 1e-7 relative.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, Optional, Sequence
 
 import jax.numpy as jnp
@@ -142,8 +141,8 @@ def linear_lr(learning_rate: Any, start_factor: float = 1.0 / 3,
   v.check_steps('total_iters', total_iters)
 
   def schedule(count):
-    frac = jnp.minimum(v.as_float(count), total_iters) / total_iters
-    return learning_rate * (start_factor + (end_factor - start_factor) * frac)
+    left = v.remaining(count, total_iters)
+    return learning_rate * (end_factor - (end_factor - start_factor) * left)
 
   return schedule
 
@@ -170,14 +169,15 @@ def polynomial_lr(learning_rate: Any, total_iters: int = 5,
   v.check_steps('total_iters', total_iters)
 
   def schedule(count):
-    frac = jnp.minimum(v.as_float(count), total_iters) / total_iters
-    return learning_rate * (1.0 - frac)**power
+    left = v.remaining(count, total_iters)
+    return learning_rate * left**power
 
   return schedule
 
 
 def _cosine(eta_max, eta_min, t, period):
-  return eta_min + (eta_max - eta_min) * (1 + jnp.cos(jnp.pi * t / period)) / 2
+  # (1 + cos(pi t/T)) / 2 as cos(pi t/(2T))**2: accurate near the minimum.
+  return eta_min + (eta_max - eta_min) * jnp.cos(0.5 * jnp.pi * t / period)**2
 
 
 def cosine_annealing_lr(learning_rate: Any, T_max: int,  # pylint: disable=invalid-name
@@ -205,7 +205,9 @@ def cosine_annealing_lr(learning_rate: Any, T_max: int,  # pylint: disable=inval
     0.5 0.0
   """
   v.check_steps('T_max', T_max)
-  return lambda count: _cosine(learning_rate, eta_min, v.as_float(count),
+  # The cosine has period 2 T_max: reduce the step exactly first.
+  return lambda count: _cosine(learning_rate, eta_min,
+                               v.as_float(jnp.remainder(count, 2 * T_max)),
                                float(T_max))
 
 
@@ -334,18 +336,19 @@ def cyclic_lr(
       scale_fn, scale_mode = (lambda t: v.power(gamma, t)), 'iterations'
   else:
     v.check_choice('scale_mode', scale_mode, ('cycle', 'iterations'))
-  total = float(step_size_up + step_size_down)
-  ratio = step_size_up / total
+  up, down = step_size_up, step_size_down
+  total = up + down
 
   def schedule(count):
-    t = v.as_float(count)
-    cycle = jnp.floor(1 + t / total)
-    x = 1.0 + t / total - cycle
-    if ratio < 1:
-      height = jnp.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
+    # In integers: cycle = floor(1 + t/L), and x*L = t mod L exactly.
+    count = jnp.asarray(count)
+    cycle = v.as_float(jnp.floor_divide(count, total) + 1)
+    r = v.as_float(jnp.remainder(count, total))
+    if down > 0:
+      height = jnp.where(r <= up, r / up, (total - r) / max(down, 1))
     else:
-      height = x / ratio
-    scale = scale_fn(cycle if scale_mode == 'cycle' else t)
+      height = r / up
+    scale = scale_fn(cycle if scale_mode == 'cycle' else v.as_float(count))
     return base_lr + (max_lr - base_lr) * height * scale
 
   return schedule

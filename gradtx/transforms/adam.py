@@ -145,15 +145,7 @@ def scale_by_adam(
     Dozat, *Incorporating Nesterov Momentum into Adam*, ICLR workshop 2016.
   """
   check_adam_args(b1, b2, eps, eps_root)
-  mu_dtype = _checks.check_dtype('mu_dtype', mu_dtype)
-  nu_dtype = _checks.check_dtype('nu_dtype', nu_dtype)
-
-  def init_fn(params):
-    return ScaleByAdamState(
-        count=_hyper.zero_count(),
-        mu=_leafwise.zeros_state(params, mu_dtype),
-        nu=_real_zeros(params, nu_dtype),
-    )
+  mu_dtype, nu_dtype = _check_moment_dtypes(mu_dtype, nu_dtype)
 
   def update_fn(updates, state, params=None):
     del params
@@ -171,7 +163,9 @@ def scale_by_adam(
         nu=_leafwise.store_like(nu, state.nu),
     )
 
-  return base.transformation('scale_by_adam', init_fn, update_fn)
+  return base.transformation(
+      'scale_by_adam', _adam_like_init(mu_dtype, nu_dtype), update_fn
+  )
 
 
 # ---------------------------------------------------------------------------
@@ -711,14 +705,14 @@ def scale_by_novograd(
     first = state.count == 0
     wd = _hyper.value_at(weight_decay, state.count)
     g = _up(updates)
-    sq = jax.tree.map(lambda x: tu.norm(x, squared=True), g)
+    sq = jax.tree.map(lambda x: tu.norm(x) ** 2, g)
     nu = jax.tree.map(
-        lambda s, v: jnp.where(first, s, b2 * v + (1 - b2) * s),
+        lambda s, v: jnp.where(first, s, (1 - b2) * s + b2 * v),
         sq, _up(state.nu),
     )
     mu = jax.tree.map(
         lambda x, v, p, m: jnp.where(first, 0.0, b1 * m)
-        + x / (jnp.sqrt(v + eps_root) + eps) + wd * p,
+        + (x / (jnp.sqrt(v + eps_root) + eps) + wd * p),
         g, nu, _up(params), _up(state.mu),
     )
     return _leafwise.like_updates(mu, updates), ScaleByNovogradState(

@@ -12,6 +12,7 @@ def _then_lr(tx, lr, lib=gradtx):
 
 def _bare(name, ours, theirs, **kw):
   """A bare transformation chained with ``scale_by_learning_rate``."""
+  kw.setdefault('complex_ok', True)
   return Case(name, lambda lr: _then_lr(ours(), lr),
               lambda lr: _then_lr(theirs(), lr, optax), **kw)
 
@@ -19,16 +20,23 @@ def _bare(name, ours, theirs, **kw):
 def _alias(name, make, **kw):
   """An optimizer with the same name and arguments in gradtx and Optax."""
   args = kw.pop('args', {})
+  kw.setdefault('complex_ok', True)  # all use |g|², so complex params work
   return Case(name, lambda lr: make(gradtx)(lr, **args),
               lambda lr: make(optax)(lr, **args), **kw)
 
+
+# gradtx evaluates RAdam's ρₜ without float32 cancellation; Optax's naive
+# float32 ρₜ is off by up to 0.04 in the first steps (r by ~1%), see
+# tests/test_adam_family.py for the float64 and PyTorch references.
+_RADAM_RTOL = 2e-3
 
 CASES = [
     # --- optimizers ------------------------------------------------------------
     _alias('nadam', lambda m: m.nadam),
     _alias('nadamw', lambda m: m.nadamw, args=dict(weight_decay=1e-2)),
-    _alias('radam', lambda m: m.radam),
-    _alias('radam_nesterov', lambda m: m.radam, args=dict(nesterov=True)),
+    _alias('radam', lambda m: m.radam, rtol=_RADAM_RTOL),
+    _alias('radam_nesterov', lambda m: m.radam, args=dict(nesterov=True),
+           rtol=_RADAM_RTOL),
     _alias('adamax', lambda m: m.adamax),
     _alias('adamaxw', lambda m: m.adamaxw, args=dict(weight_decay=1e-2)),
     _alias('amsgrad', lambda m: m.amsgrad),
@@ -57,7 +65,8 @@ CASES = [
     _bare('scale_by_belief', lambda: gradtx.scale_by_belief(b2=0.99),
           lambda: optax.scale_by_belief(b2=0.99)),
     _bare('scale_by_radam', lambda: gradtx.scale_by_radam(b2=0.99, threshold=6.0),
-          lambda: optax.scale_by_radam(b2=0.99, threshold=6.0)),
+          lambda: optax.scale_by_radam(b2=0.99, threshold=6.0),
+          rtol=_RADAM_RTOL),
     _bare('scale_by_yogi', lambda: gradtx.scale_by_yogi(
         eps_root=1e-8, initial_accumulator_value=0.1),
           lambda: optax.scale_by_yogi(eps_root=1e-8, initial_accumulator_value=0.1)),

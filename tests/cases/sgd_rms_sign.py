@@ -147,3 +147,27 @@ def run_jax(opt, theta0, rs, dtype=jnp.float32):
     theta = gradtx.apply_updates(theta, u)
     out.append(np.asarray(theta.astype(jnp.float32), np.float64))
   return out, state
+
+
+def keras_path(opt, theta0, rs):
+  """Runs a Keras 3 optimizer on g_t = 0.5·θ_t + r_t; returns every θ_t."""
+  import keras  # pylint: disable=g-import-not-at-top
+  var = keras.Variable(np.asarray(theta0, np.float32))
+  out = []
+  for r in rs:
+    g = 0.5 * np.asarray(var.value, np.float32) + np.asarray(r, np.float32)
+    opt.apply_gradients([(jnp.asarray(g), var)])
+    out.append(np.asarray(var.value, np.float64))
+  return out
+
+
+def keras_lr():
+  """:func:`lr_jax` as a Keras schedule (Keras counts iterations from 0)."""
+  import keras  # pylint: disable=g-import-not-at-top
+
+  class _Schedule(keras.optimizers.schedules.LearningRateSchedule):
+
+    def __call__(self, step):
+      return lr_jax(step)
+
+  return _Schedule()
