@@ -83,23 +83,25 @@ def noisy_sgd(
     learning_rate: base.ScalarOrSchedule,
     eta: float = 0.01,
     gamma: float = 0.55,
-    seed: int = 0,
+    key: Optional[Any] = None,
+    *,
+    seed: Optional[int] = None,
 ) -> base.GradientTransformationExtraArgs:
   r"""SGD on gradients with annealed Gaussian noise added.
 
   .. code-block:: text
 
-    u = −η_t·(g + n),   n ~ N(0, eta / (1 + t)^gamma)
+    u = −η_t·(g + n),   n ~ N(0, eta / t^gamma),  t = 1, 2, ...
 
-  That is ``chain(add_noise(eta, gamma, seed), scale_by_learning_rate(η))``;
-  see :func:`gradtx.add_noise` for how ``t`` is counted. Optax 0.2.8 names the
-  seed argument ``key``; the noise draws themselves differ from Optax's.
+  That is ``chain(add_noise(eta, gamma, key), scale_by_learning_rate(η))``;
+  see :func:`gradtx.add_noise`. With the same key the noise equals Optax's.
 
   Args:
     learning_rate: a constant ``η ≥ 0`` or a schedule.
     eta: the initial noise variance, ``≥ 0``.
     gamma: the decay exponent of the variance, ``≥ 0``.
-    seed: the PRNG seed (an int).
+    key: a PRNG key or an int seed (default 0).
+    seed: alias of ``key`` for an int seed.
 
   Returns:
     A :class:`~gradtx.GradientTransformationExtraArgs`.
@@ -116,7 +118,7 @@ def noisy_sgd(
     Deep Networks*, 2015.
   """
   return base.chain(
-      _decay.add_noise(eta, gamma, seed),
+      _decay.add_noise(eta, gamma, key, seed=seed),
       _scaling.scale_by_learning_rate(learning_rate),
   )
 

@@ -80,23 +80,41 @@ def add_decayed_weights(
   return masking.masked(tx, mask) if mask is not None else tx
 
 
-def add_noise(eta: float, gamma: float, seed: int) -> base.GradientTransformation:
-  """Adds annealed Gaussian noise: ``u ← g + N(0, η / (1 + t)^γ)``.
+def _canonical_key(key: Any) -> jax.Array:
+  """A typed PRNG key from an int seed or an existing key."""
+  if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+    return key
+  if isinstance(key, jax.Array) and key.dtype == jnp.uint32:
+    return jax.random.wrap_key_data(key)
+  return jax.random.key(key)
 
-  ``t`` starts at 1 for the first update; the noise has variance
-  ``η / (1 + t)^γ``.
+
+def add_noise(
+    eta: float,
+    gamma: float,
+    key: Optional[Any] = None,
+    *,
+    seed: Optional[int] = None,
+) -> base.GradientTransformation:
+  """Adds annealed Gaussian noise: ``u ← g + σ_t·ξ``, ``σ_t² = η / tᵞ``.
+
+  ``t`` counts updates from 1, so the first step has variance ``η`` (this is
+  the paper's ``η / (1 + t)ᵞ`` with its ``t`` starting at 0). The draws
+  follow Optax: the key is split once per step, then once per leaf, so the
+  same key gives the same noise as ``optax.add_noise``.
 
   Args:
     eta: initial variance, ``≥ 0``.
     gamma: decay exponent of the variance, ``≥ 0``.
-    seed: seed of the PRNG.
+    key: a PRNG key or an int seed (default 0).
+    seed: alias of ``key`` for an int seed; give one or the other.
 
   Returns:
     A :class:`~gradtx.GradientTransformation` with an :class:`AddNoiseState`.
 
   Example:
     >>> import jax.numpy as jnp, gradtx
-    >>> tx = gradtx.add_noise(0.01, 0.55, seed=0)
+    >>> tx = gradtx.add_noise(0.01, 0.55, key=0)
     >>> u, s = tx.update(jnp.zeros(3), tx.init(jnp.zeros(3)))
     >>> u.shape
     (3,)
@@ -107,27 +125,32 @@ def add_noise(eta: float, gamma: float, seed: int) -> base.GradientTransformatio
   """
   _checks.check_non_negative('eta', eta)
   _checks.check_non_negative('gamma', gamma)
-  _checks.check_int('seed', seed, low=-(2**63))
+  if key is not None and seed is not None:
+    raise ValueError(
+        f'add_noise takes key or seed, not both; got key={key!r}, seed={seed!r}'
+    )
+  key = seed if key is None else key
+  key = 0 if key is None else key
+  if not isinstance(key, jax.Array):
+    _checks.check_int('key', key, low=-(2**63))
 
   def init_fn(params):
     del params
-    return AddNoiseState(
-        count=_hyper.zero_count(), rng_key=jax.random.PRNGKey(seed)
-    )
+    return AddNoiseState(count=_hyper.zero_count(), rng_key=_canonical_key(key))
 
   def update_fn(updates, state, params=None):
     del params
-    leaves, treedef = jax.tree.flatten(updates)
     count = tu.safe_increment(state.count)
-    variance = eta / jnp.power(1.0 + count.astype(jnp.float32), gamma)
-    std = jnp.sqrt(variance)
-    keys = jax.random.split(state.rng_key, len(leaves) + 1)
+    std = jnp.sqrt(eta / count.astype(jnp.float32) ** gamma)
+    rng_key, sample_key = jax.random.split(state.rng_key)
+    leaves, treedef = jax.tree.flatten(updates)
+    keys = jax.random.split(sample_key, len(leaves))
     noisy = [
-        (g + std * jax.random.normal(k, jnp.shape(g), tu.compute_dtype(g))).astype(g.dtype)
-        for g, k in zip(leaves, keys[1:])
+        (g + std * jax.random.normal(k, jnp.shape(g), g.dtype)).astype(g.dtype)
+        for g, k in zip(leaves, keys)
     ]
     return jax.tree.unflatten(treedef, noisy), AddNoiseState(
-        count=count, rng_key=keys[0]
+        count=count, rng_key=rng_key
     )
 
   return base.transformation('add_noise', init_fn, update_fn)

@@ -1,0 +1,1 @@
+"""Optimizers: short chains of transformations; public names are re-exported by ``gradtx``."""

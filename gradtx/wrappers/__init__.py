@@ -1,0 +1,1 @@
+"""Wrappers around transformations (masking, partitions, accumulation, ...); re-exported by ``gradtx``."""
