@@ -67,7 +67,11 @@ def trace(
 
   def update_fn(updates, state, params=None):
     del params
-    step = lambda g, t: None if g is None else g + decay * t
+    def step(g, t):
+      if g is None:
+        return None
+      d = tu.compute_dtype(g, t)  # round once, when the trace is stored
+      return g.astype(d) + decay * t.astype(d)
     new_trace = jax.tree.map(
         step, updates, state.trace, is_leaf=lambda x: x is None
     )

@@ -1,8 +1,8 @@
 """Moment estimates and bias correction, shared by every adaptive optimizer.
 
-Moment updates are computed in the promoted dtype of their inputs; the
-transformation that owns a moment casts it back to its state dtype when it
-stores it. Bias-correction factors are always computed in float32.
+Moment updates are computed in float32 or wider and rounded once, when the
+transformation that owns the moment stores it in its state dtype.
+Bias-correction factors are always computed in float32.
 """
 
 from __future__ import annotations
@@ -35,15 +35,22 @@ def _power(g, order):
   return g**order
 
 
+def _up(*xs):
+  """``xs`` cast to their common compute dtype (float32 or wider)."""
+  d = compute_dtype(*xs)
+  return [jnp.asarray(x).astype(d) for x in xs]
+
+
 def update_moment(updates: Tree, moments: Tree, decay: Union[float, jax.Array], order: int) -> Tree:
   """Exponential moving average of ``g**order``: ``m ← (1 - d)·g^k + d·m``.
 
-  Each leaf is computed in the promoted dtype of the gradient and the moment;
-  transformations cast it back to their state dtype when they store it.
+  Each leaf is computed in float32 or wider (the promotion of float32, the
+  gradient and the moment), so a bfloat16 moment is rounded once, when the
+  owning transformation stores it, not at every operation.
   """
   return jax.tree.map(
       lambda g, m: None if g is None else (
-          (1 - decay) * _power(g, order) + decay * m
+          (1 - decay) * _power(*_up(g)[:1], order) + decay * _up(g, m)[1]
       ),
       updates, moments, is_leaf=lambda x: x is None,
   )
@@ -65,7 +72,7 @@ def update_moment_per_elem_norm(updates: Tree, moments: Tree, decay: Union[float
   """
   return jax.tree.map(
       lambda g, m: None if g is None else (
-          (1 - decay) * _elem_norm(g, order) + decay * m
+          (1 - decay) * _elem_norm(_up(g)[0], order) + decay * _up(g, m)[1]
       ),
       updates, moments, is_leaf=lambda x: x is None,
   )
