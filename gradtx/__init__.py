@@ -185,9 +185,9 @@ from gradtx.schedules.torch import one_cycle_lr as one_cycle_lr
 from gradtx.schedules.torch import polynomial_lr as polynomial_lr
 from gradtx.schedules.torch import step_lr as step_lr
 # stateful schedules (D2)
-from gradtx.schedules.early_stopping import EarlyStopping as EarlyStopping
-from gradtx.schedules.early_stopping import EarlyStoppingState as EarlyStoppingState
-from gradtx.schedules.early_stopping import early_stopping as early_stopping
+from gradtx.schedules.stopping import EarlyStopping as EarlyStopping
+from gradtx.schedules.stopping import EarlyStoppingState as EarlyStoppingState
+from gradtx.schedules.stopping import early_stopping as early_stopping
 from gradtx.schedules.inject import InjectHyperparamsState as InjectHyperparamsState
 from gradtx.schedules.inject import InjectStatefulHyperparamsState as InjectStatefulHyperparamsState
 from gradtx.schedules.inject import WrappedSchedule as WrappedSchedule

@@ -122,6 +122,7 @@ def nadam(
     eps_root: float = 0.0,
     mu_dtype: Optional[Any] = None,
     *,
+    nesterov: bool = True,
     nu_dtype: Optional[Any] = None,
 ) -> base.GradientTransformationExtraArgs:
   """NAdam as in Optax: :func:`adam` with ``nesterov=True``.
@@ -136,6 +137,8 @@ def nadam(
   Args:
     learning_rate: a constant or a schedule.
     b1, b2, eps, eps_root, mu_dtype, nu_dtype: see :func:`gradtx.scale_by_adam`.
+    nesterov: kept for Optax compatibility (``nadam`` is ``adam`` with
+      ``nesterov=True``); False gives plain Adam.
 
   Returns:
     A :class:`~gradtx.GradientTransformationExtraArgs`.
@@ -151,7 +154,7 @@ def nadam(
     Dozat, *Incorporating Nesterov Momentum into Adam*, ICLR workshop 2016.
   """
   return adam(learning_rate, b1, b2, eps, eps_root, mu_dtype,
-              nu_dtype=nu_dtype, nesterov=True)
+              nu_dtype=nu_dtype, nesterov=nesterov)
 
 
 def nadamw(
@@ -164,6 +167,7 @@ def nadamw(
     weight_decay: base.ScalarOrSchedule = 1e-4,
     mask: MaskOrFn = None,
     *,
+    nesterov: bool = True,
     nu_dtype: Optional[Any] = None,
 ) -> base.GradientTransformationExtraArgs:
   """NAdam with decoupled weight decay: :func:`adamw` with ``nesterov=True``.
@@ -175,6 +179,7 @@ def nadamw(
     learning_rate: a constant or a schedule.
     b1, b2, eps, eps_root, mu_dtype, nu_dtype: see :func:`gradtx.scale_by_adam`.
     weight_decay, mask: see :func:`adamw`.
+    nesterov: kept for Optax compatibility; False gives plain AdamW.
 
   Returns:
     A :class:`~gradtx.GradientTransformationExtraArgs`.
@@ -189,7 +194,7 @@ def nadamw(
     Loshchilov & Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019.
   """
   return adamw(learning_rate, b1, b2, eps, eps_root, mu_dtype, weight_decay,
-               mask, nu_dtype=nu_dtype, nesterov=True)
+               mask, nu_dtype=nu_dtype, nesterov=nesterov)
 
 
 def adamax(

@@ -68,3 +68,20 @@ from gradtx.schedules.torch import polynomial_lr as polynomial_lr
 from gradtx.schedules.torch import step_lr as step_lr
 
 # [stateful: helper D2 adds lines here]
+from gradtx.schedules.inject import InjectHyperparamsState as InjectHyperparamsState
+from gradtx.schedules.inject import InjectStatefulHyperparamsState as InjectStatefulHyperparamsState
+from gradtx.schedules.inject import WrappedSchedule as WrappedSchedule
+from gradtx.schedules.inject import WrappedScheduleState as WrappedScheduleState
+from gradtx.schedules.inject import current_learning_rate as current_learning_rate
+from gradtx.schedules.inject import find_hyperparams as find_hyperparams
+from gradtx.schedules.inject import inject_hyperparams as inject_hyperparams
+from gradtx.schedules.inject import inject_stateful_hyperparams as inject_stateful_hyperparams
+from gradtx.schedules.inject import set_hyperparams as set_hyperparams
+from gradtx.schedules.plateau import ReduceLROnPlateauState as ReduceLROnPlateauState
+from gradtx.schedules.plateau import keras_reduce_on_plateau as keras_reduce_on_plateau
+from gradtx.schedules.plateau import plateau_scale as plateau_scale
+from gradtx.schedules.plateau import reduce_on_plateau as reduce_on_plateau
+from gradtx.schedules.plateau import torch_reduce_on_plateau as torch_reduce_on_plateau
+from gradtx.schedules.stopping import EarlyStopping as EarlyStopping
+from gradtx.schedules.stopping import EarlyStoppingState as EarlyStoppingState
+from gradtx.schedules.stopping import early_stopping as early_stopping

@@ -288,6 +288,9 @@ def inject_hyperparams(
   def wrapped(*args, **kwargs) -> base.GradientTransformationExtraArgs:
     arguments = _bind(signature, args, kwargs)
     schedules, numeric, static = _split(arguments, static_args, stateful=False)
+    # Build once now so that the factory validates constant arguments at once.
+    inner_factory(**static, **numeric,
+                  **{k: f(_hyper.zero_count()) for k, f in schedules.items()})
 
     def values_at(stored, count, dtype):
       h = {k: _convert(v, dtype, force) for k, v in stored.items()}
@@ -361,6 +364,8 @@ def inject_stateful_hyperparams(
   def wrapped(*args, **kwargs) -> base.GradientTransformationExtraArgs:
     arguments = _bind(signature, args, kwargs)
     schedules, numeric, static = _split(arguments, static_args, stateful=True)
+    inner_factory(**static, **numeric,
+                  **{k: f(f.init()) for k, f in schedules.items()})
 
     def init_fn(params):
       dtype = _dtype_for(hyperparam_dtype, params, None)

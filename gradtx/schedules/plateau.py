@@ -205,7 +205,9 @@ def reduce_on_plateau(
   This is ``optax.contrib.reduce_on_plateau`` with the same arguments,
   defaults, state fields and values. Unlike PyTorch it reduces when the
   plateau count *reaches* ``patience`` (PyTorch: exceeds it; see
-  :func:`torch_reduce_on_plateau`). The state's scalars are kept in float32
+  :func:`torch_reduce_on_plateau`); with ``patience=0`` it therefore
+  reduces at every *improving* evaluation and never at a bad one, as Optax
+  does. The state's scalars are kept in float32
   (float64 for float64 params), where Optax uses the params' dtypes.
 
   Args:

@@ -129,10 +129,11 @@ def add_noise(
     raise ValueError(
         f'add_noise takes key or seed, not both; got key={key!r}, seed={seed!r}'
     )
+  key_name = 'seed' if seed is not None else 'key'
   key = seed if key is None else key
   key = 0 if key is None else key
   if not isinstance(key, jax.Array):
-    _checks.check_int('key', key, low=-(2**63))
+    _checks.check_int(key_name, key, low=-(2**63))
 
   def init_fn(params):
     del params

@@ -72,7 +72,7 @@ def update_moment_per_elem_norm(updates: Tree, moments: Tree, decay: Union[float
   """
   return jax.tree.map(
       lambda g, m: None if g is None else (
-          (1 - decay) * _elem_norm(_up(g)[0], order) + decay * _up(g, m)[1]
+          (1 - decay) * _elem_norm(_up(g)[0], order) + decay * _up(m)[0]
       ),
       updates, moments, is_leaf=lambda x: x is None,
   )
