@@ -149,6 +149,23 @@ def transformation(
 
   Returns:
     A :class:`GradientTransformation`.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, gradtx
+    >>> from typing import NamedTuple
+    >>> class CountState(NamedTuple):
+    ...   count: jax.Array  # int32 scalar
+    >>> def init_fn(params):
+    ...   return CountState(jnp.zeros([], jnp.int32))
+    >>> def update_fn(updates, state, params=None):
+    ...   count = state.count + 1
+    ...   return jax.tree.map(lambda g: g / count, updates), CountState(count)
+    >>> tx = gradtx.transformation('scale_by_inverse_count', init_fn, update_fn)
+    >>> state = tx.init(jnp.zeros(2))
+    >>> u, state = tx.update(jnp.ones(2), state)
+    >>> u, state = tx.update(jnp.ones(2), state)
+    >>> u  # u = g / t at step t
+    Array([0.5, 0.5], dtype=float32)
   """
   return _wrap(name, init_fn, update_fn)
 
@@ -158,7 +175,31 @@ def transformation_with_extra_args(
     init_fn: Callable[[Params], OptState],
     update_fn: Callable[..., tuple[Updates, OptState]],
 ) -> GradientTransformationExtraArgs:
-  """Like :func:`transformation`, for an ``update`` taking ``**extra_args``."""
+  """Like :func:`transformation`, for an ``update`` taking ``**extra_args``.
+
+  The keyword arguments given to ``update`` (a loss value, say) reach
+  ``update_fn``; :func:`chain` hands the same keywords to every member, so
+  ``update_fn`` should accept (and ignore) the ones it does not use.
+
+  Args:
+    name: name shown in error messages.
+    init_fn: ``init(params) -> state``.
+    update_fn: ``update(updates, state, params, **extra_args) ->
+      (updates, state)``.
+
+  Returns:
+    A :class:`GradientTransformationExtraArgs`.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, gradtx
+    >>> def update_fn(updates, state, params=None, *, loss, **extra_args):
+    ...   del params, extra_args
+    ...   return jax.tree.map(lambda g: g * loss, updates), state
+    >>> tx = gradtx.transformation_with_extra_args(
+    ...     'scale_by_loss', lambda params: gradtx.EmptyState(), update_fn)
+    >>> tx.update(jnp.ones(2), tx.init(None), loss=0.5)[0]
+    Array([0.5, 0.5], dtype=float32)
+  """
   return _wrap(name, init_fn, update_fn, extra_args=True)
 
 
@@ -167,6 +208,9 @@ def transformation_with_extra_args(
 # ---------------------------------------------------------------------------
 def identity() -> GradientTransformation:
   """Passes updates through unchanged: ``u ← g``.
+
+  Returns:
+    A :class:`GradientTransformation` with an :class:`EmptyState`.
 
   Example:
     >>> import jax.numpy as jnp, gradtx
@@ -183,6 +227,9 @@ def set_to_zero() -> GradientTransformation:
   """Replaces every update with zeros: ``u ← 0``.
 
   Combined with :func:`gradtx.partition` this freezes parameters.
+
+  Returns:
+    A :class:`GradientTransformation` with an :class:`EmptyState`.
 
   Example:
     >>> import jax.numpy as jnp, gradtx
@@ -255,6 +302,13 @@ def with_extra_args_support(
     tx: GradientTransformation,
 ) -> GradientTransformationExtraArgs:
   """Lets ``tx.update`` accept (and ignore) extra keyword arguments.
+
+  Args:
+    tx: any transformation; one that already takes extra arguments is
+      returned as it is.
+
+  Returns:
+    A :class:`GradientTransformationExtraArgs` with ``tx``'s state.
 
   Example:
     >>> import jax.numpy as jnp, gradtx

@@ -58,6 +58,15 @@ def incremental_update(
 
   Used for target networks and EMA copies of the weights.
 
+  Args:
+    new_tensors: the latest values (e.g. the online network's params).
+    old_tensors: the running average, same structure; the result keeps its
+      dtypes.
+    step_size: the weight of ``new_tensors``, in ``[0, 1]``.
+
+  Returns:
+    The new running average.
+
   Example:
     >>> import jax.numpy as jnp, gradtx
     >>> gradtx.incremental_update(jnp.ones(2), jnp.zeros(2), 0.25)
@@ -79,6 +88,15 @@ def periodic_update(
 
   The choice uses ``jnp.where``, so it is safe under ``jit`` with a traced
   ``steps``.
+
+  Args:
+    new_tensors: the latest values (e.g. the online network's params).
+    old_tensors: the current copy (e.g. a target network), same structure.
+    steps: the step count, an integer scalar (may be traced).
+    update_period: copy every ``update_period`` steps, ``≥ 1``.
+
+  Returns:
+    ``new_tensors`` or ``old_tensors``, leaf by leaf.
 
   Example:
     >>> import jax.numpy as jnp, gradtx

@@ -45,6 +45,13 @@ def cast_floating(tree: Any, dtype: Any) -> Any:
 
   Integer, boolean and complex leaves (and ``None``) are left as they are.
 
+  Args:
+    tree: a pytree of arrays.
+    dtype: the floating dtype to cast to (a dtype or its name).
+
+  Returns:
+    A tree with the same structure.
+
   Example:
     >>> import jax.numpy as jnp, gradtx
     >>> t = gradtx.mixed_precision.cast_floating(

@@ -65,9 +65,10 @@ def keras_loss_scale(
 ) -> DynamicLossScale:
   """The dynamic loss scale of Keras 3's ``LossScaleOptimizer``.
 
-  A step with a non-finite gradient is skipped, the scale halves (no floor)
-  and the step counter resets; after ``dynamic_growth_steps`` consecutive
-  finite steps the scale doubles and the counter resets. (Keras lets the
+  A step with a non-finite gradient is skipped, the scale halves
+  (``S ← S / 2``, no floor) and the step counter resets; after
+  ``dynamic_growth_steps`` consecutive finite steps the scale doubles
+  (``S ← 2·S``) and the counter resets. (Keras lets the
   scale become ``inf`` after some 113 doublings from ``2**15``; here a growth
   that would overflow float32 keeps the scale, as PyTorch does. No real run
   reaches that point.)

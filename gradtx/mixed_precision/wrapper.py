@@ -38,6 +38,16 @@ def agreed_all_finite(tree: Any, axis_name: AxisName = None) -> jax.Array:
 
   Returns:
     A boolean scalar.
+
+  Example:
+    >>> import functools, jax, jax.numpy as jnp
+    >>> from gradtx.mixed_precision import agreed_all_finite
+    >>> g = jnp.array([[1.0, 2.0], [3.0, jnp.inf]])  # one row per replica
+    >>> jax.vmap(functools.partial(agreed_all_finite, axis_name='i'),
+    ...          axis_name='i')(g)
+    Array([False, False], dtype=bool)
+    >>> jax.vmap(agreed_all_finite)(g)  # no axis_name: each replica on its own
+    Array([ True, False], dtype=bool)
   """
   finite = tu.all_finite(tree)
   if axis_name is None:

@@ -250,6 +250,11 @@ def inverse_sqrt_schedule(learning_rate: Any, num_warmup_steps: int,
     >>> f = gradtx.inverse_sqrt_schedule(1.0, 10)
     >>> print(f(5), f(10), f(40))
     0.5 1.0 0.5
+
+  References:
+    Vaswani et al., Attention Is All You Need, NeurIPS 2017 (warmup, then
+    decay as the inverse square root of the step).
+    https://arxiv.org/abs/1706.03762
   """
   _check(num_warmup_steps)
   if timescale is None:

@@ -66,6 +66,15 @@ class WrappedSchedule:
 
   Args:
     schedule_fn: a function of the int32 step count.
+
+  Example:
+    >>> import gradtx
+    >>> sched = gradtx.WrappedSchedule(gradtx.linear_schedule(1.0, 0.0, 4))
+    >>> state = sched.init()
+    >>> state = sched.update(sched.update(state))
+    >>> float(sched(state))  # the value at step 2
+    0.5
+    >>> opt = gradtx.inject_stateful_hyperparams(gradtx.sgd)(learning_rate=sched)
   """
 
   def __init__(self, schedule_fn: base.Schedule):

@@ -464,6 +464,12 @@ def plateau_scale(state: base.OptState) -> jax.Array:
   Multiply by :func:`gradtx.current_learning_rate` to get the effective
   learning rate.
 
+  Args:
+    state: an optimizer state, as returned by ``init`` or ``update``.
+
+  Returns:
+    A float32 scalar.
+
   Example:
     >>> import jax.numpy as jnp, gradtx
     >>> opt = gradtx.chain(gradtx.adam(1e-3), gradtx.reduce_on_plateau())

@@ -15,9 +15,17 @@ from gradtx.wrappers import masking
 
 
 class AddDecayedWeightsState(NamedTuple):
-  """State of :func:`add_decayed_weights`."""
+  """State of :func:`add_decayed_weights` with a constant weight decay: empty.
 
-  count: jax.Array  # int32 scalar: steps seen (drives a weight-decay schedule).
+  As in Optax, a constant decay keeps no counter, so ``tree.get(state,
+  'count')`` on an ``adamw`` state finds only Adam's count.
+  """
+
+
+class WeightDecayScheduleState(NamedTuple):
+  """State of :func:`add_decayed_weights` when ``weight_decay`` is a schedule."""
+
+  count: jax.Array  # int32 scalar: steps seen (drives the weight-decay schedule).
 
 
 class AddNoiseState(NamedTuple):
@@ -59,9 +67,13 @@ def add_decayed_weights(
   _checks.check_callable_or_number('weight_decay', weight_decay)
   _checks.check_non_negative('weight_decay', weight_decay)
 
+  scheduled = callable(weight_decay)
+
   def init_fn(params):
     del params
-    return AddDecayedWeightsState(count=_hyper.zero_count())
+    if scheduled:
+      return WeightDecayScheduleState(count=_hyper.zero_count())
+    return AddDecayedWeightsState()
 
   def update_fn(updates, state, params=None):
     if params is None:
@@ -69,12 +81,19 @@ def add_decayed_weights(
           'add_decayed_weights needs the params: call '
           'update(updates, state, params).'
       )
-    wd = _hyper.value_at(weight_decay, state.count)
+    if not scheduled:
+      if isinstance(weight_decay, (int, float)) and weight_decay == 0.0:
+        return updates, state  # as Optax: a zero constant leaves updates alone
+      wd = weight_decay
+      new_state = state
+    else:
+      wd = _hyper.value_at(weight_decay, state.count)
+      new_state = WeightDecayScheduleState(count=tu.safe_increment(state.count))
     new = jax.tree.map(
         lambda g, p: None if g is None else (g + wd * p).astype(g.dtype),
         updates, params, is_leaf=lambda x: x is None,
     )
-    return new, AddDecayedWeightsState(count=tu.safe_increment(state.count))
+    return new, new_state
 
   tx = base.transformation('add_decayed_weights', init_fn, update_fn)
   return masking.masked(tx, mask) if mask is not None else tx

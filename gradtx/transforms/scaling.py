@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
@@ -95,12 +95,14 @@ def scale_by_schedule(step_size_fn: base.Schedule) -> base.GradientTransformatio
 
 
 def scale_by_learning_rate(
-    learning_rate: base.ScalarOrSchedule, *, flip_sign: bool = True
+    learning_rate: Optional[base.ScalarOrSchedule] = None, *, flip_sign: bool = True
 ) -> base.GradientTransformation:
   """Scales by a learning rate: ``u ← -η_t · g`` (``+η_t · g`` if not flipped).
 
   Args:
-    learning_rate: a constant ``η ≥ 0`` or a schedule ``η(t)``.
+    learning_rate: a constant ``η ≥ 0`` or a schedule ``η(t)``; ``None`` (the
+      default) means no scaling at all: :func:`~gradtx.identity`, whatever
+      ``flip_sign`` is.
     flip_sign: negate, so that the result is a descent direction.
 
   Returns:
@@ -112,6 +114,8 @@ def scale_by_learning_rate(
     >>> tx.update(jnp.ones(1), tx.init(jnp.ones(1)))[0]
     Array([-0.1], dtype=float32)
   """
+  if learning_rate is None:
+    return base.identity()
   _hyper.check_learning_rate(learning_rate)
   sign = -1 if flip_sign else 1
   if callable(learning_rate):

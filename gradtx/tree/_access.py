@@ -36,10 +36,18 @@ def paths(tree: Tree, sep: str = '/', is_leaf: Optional[Callable[[Any], bool]] =
   )
 
 
-def get_all_with_path(tree: Tree, key: Any) -> list[tuple[KeyPath, Any]]:
+def get_all_with_path(
+    tree: Tree,
+    key: Any,
+    filtering: Optional[Callable[[KeyPath, Any], bool]] = None,
+) -> list[tuple[KeyPath, Any]]:
   """Every ``(path, subtree)`` in ``tree`` whose last key is named ``key``.
 
-  Named tuples are matched by field name, dicts by key.
+  Named tuples are matched by field name, dicts by key, and a named tuple
+  is also matched by its class name (``'ScaleByAdamState'``), as in Optax.
+  ``filtering(path, value) -> bool``, when given, keeps only some of the matches (e.g.
+  ``lambda path, value: isinstance(value, jax.Array)``); ``path`` is a JAX
+  key path (named-tuple fields appear as ``GetAttrKey``).
 
   Example:
     >>> import jax.numpy as jnp, gradtx
@@ -50,7 +58,7 @@ def get_all_with_path(tree: Tree, key: Any) -> list[tuple[KeyPath, Any]]:
   found = []
 
   def visit(path, node):
-    if path and _key_name(path[-1]) == str(key):
+    if (path and _key_name(path[-1]) == str(key)) or _is_named_tuple_called(node, key):
       found.append((path, node))
       return
     children = jax.tree_util.tree_flatten_with_path(
@@ -60,7 +68,14 @@ def get_all_with_path(tree: Tree, key: Any) -> list[tuple[KeyPath, Any]]:
       visit(path + p, child)
 
   visit((), tree)
+  if filtering is not None:
+    found = [(p, v) for p, v in found if filtering(p, v)]
   return found
+
+
+def _is_named_tuple_called(node: Any, key: Any) -> bool:
+  return (isinstance(node, tuple) and hasattr(node, '_fields')
+          and type(node).__name__ == str(key))
 
 
 def _is_leaf(node):
@@ -68,13 +83,20 @@ def _is_leaf(node):
   return treedef.num_nodes == 1
 
 
-def get(tree: Tree, key: Any, default: Any = None) -> Any:
+def get(
+    tree: Tree,
+    key: Any,
+    default: Any = None,
+    filtering: Optional[Callable[[KeyPath, Any], bool]] = None,
+) -> Any:
   """The unique subtree whose last key is ``key``; ``default`` if none.
+
+  ``filtering`` selects among several matches, as in :func:`get_all_with_path`.
 
   Raises:
     KeyError: if ``key`` appears more than once; the paths are listed.
   """
-  found = get_all_with_path(tree, key)
+  found = get_all_with_path(tree, key, filtering)
   if not found:
     return default
   if len(found) > 1:
@@ -106,8 +128,16 @@ def get_by_path(tree: Tree, path: Sequence[Any]) -> Any:
   return node
 
 
-def set(tree: Tree, **values: Any) -> Tree:  # pylint: disable=redefined-builtin
+def set(  # pylint: disable=redefined-builtin
+    tree: Tree,
+    filtering: Optional[Callable[[KeyPath, Any], bool]] = None,
+    /,
+    **values: Any,
+) -> Tree:
   """Returns a copy of ``tree`` where every subtree named ``k`` is ``values[k]``.
+
+  ``filtering(path, value) -> bool``, when given, restricts the replacement
+  to the matches it accepts, as in :func:`get_all_with_path`.
 
   Example:
     >>> import jax.numpy as jnp, gradtx
@@ -115,17 +145,19 @@ def set(tree: Tree, **values: Any) -> Tree:  # pylint: disable=redefined-builtin
     >>> float(s['lr'])
     0.5
   """
-  missing = [k for k in values if not get_all_with_path(tree, k)]
+  missing = [k for k in values if not get_all_with_path(tree, k, filtering)]
   if missing:
-    raise KeyError(f'keys {missing} do not appear in the tree')
-
-  def replace(path, node):
-    return values[_key_name(path[-1])]
-
-  def is_target(path):
-    return bool(path) and _key_name(path[-1]) in values
-
-  return _map_subtrees(tree, is_target, replace)
+    raise KeyError(
+        f'keys {missing} do not appear in the tree'
+        + (' (among the values accepted by `filtering`)' if filtering else '')
+    )
+  targets = {
+      tuple(p): v for k, v in values.items()
+      for p, _ in get_all_with_path(tree, k, filtering)
+  }
+  return _map_subtrees(
+      tree, lambda p: tuple(p) in targets, lambda p, n: targets[tuple(p)]
+  )
 
 
 def set_by_path(tree: Tree, path: Sequence[Any], value: Any) -> Tree:
@@ -161,7 +193,7 @@ def map_params(
     f: Callable[[Any], Any],
     state: Tree,
     /,
-    *,
+    *rest: Tree,
     is_leaf: Optional[Callable[[Any], bool]] = None,
     transform_non_params: Optional[Callable[[Any], Any]] = None,
 ) -> Tree:
@@ -176,6 +208,8 @@ def map_params(
     initable: a transformation or its ``init`` function.
     f: applied to each state leaf that mirrors a parameter.
     state: the state to map over.
+    *rest: more trees shaped like the params (e.g. their partition specs),
+      passed to ``f`` as extra arguments: ``f(state_leaf, *rest_leaves)``.
     is_leaf: passed to the tree traversal of the param-shaped subtrees.
     transform_non_params: optional function for every other leaf.
 
@@ -198,7 +232,7 @@ def map_params(
   new = []
   for p, sub in zip(probe_leaves, subtrees):
     if getattr(p, 'shape', None) == marker_shape:
-      new.append(jax.tree.map(f, sub, is_leaf=is_leaf))
+      new.append(jax.tree.map(f, sub, *rest, is_leaf=is_leaf))
     elif transform_non_params is not None:
       new.append(jax.tree.map(transform_non_params, sub, is_leaf=is_leaf))
     else:

@@ -28,30 +28,32 @@ def _none_safe(f):
   return g
 
 
-def add(*trees: Tree) -> Tree:
-  """Leafwise sum of any number of trees with the same structure.
+def add(tree_x: Tree, tree_y: Tree, *other_trees: Tree) -> Tree:
+  """Leafwise sum of two or more trees with the same structure.
 
   Example:
     >>> import jax.numpy as jnp, gradtx
     >>> gradtx.tree.add({'a': jnp.ones(2)}, {'a': jnp.ones(2)})['a']
     Array([2., 2.], dtype=float32)
   """
-  return jax.tree.map(lambda *xs: functools.reduce(operator.add, xs), *trees)
+  return jax.tree.map(
+      lambda *xs: functools.reduce(operator.add, xs), tree_x, tree_y, *other_trees
+  )
 
 
-def sub(a: Tree, b: Tree) -> Tree:
-  """Leafwise ``a - b``."""
-  return jax.tree.map(operator.sub, a, b)
+def sub(tree_x: Tree, tree_y: Tree) -> Tree:
+  """Leafwise ``tree_x - tree_y``."""
+  return jax.tree.map(operator.sub, tree_x, tree_y)
 
 
-def mul(a: Tree, b: Tree) -> Tree:
-  """Leafwise ``a * b``."""
-  return jax.tree.map(operator.mul, a, b)
+def mul(tree_x: Tree, tree_y: Tree) -> Tree:
+  """Leafwise ``tree_x * tree_y``."""
+  return jax.tree.map(operator.mul, tree_x, tree_y)
 
 
-def div(a: Tree, b: Tree) -> Tree:
-  """Leafwise ``a / b``."""
-  return jax.tree.map(operator.truediv, a, b)
+def div(tree_x: Tree, tree_y: Tree) -> Tree:
+  """Leafwise ``tree_x / tree_y``."""
+  return jax.tree.map(operator.truediv, tree_x, tree_y)
 
 
 def scale(scalar: Union[float, jax.Array], tree: Tree) -> Tree:
@@ -65,8 +67,8 @@ def scale(scalar: Union[float, jax.Array], tree: Tree) -> Tree:
   return _map(_none_safe(lambda x: (scalar * x).astype(x.dtype)), tree)
 
 
-def add_scale(a: Tree, scalar: Union[float, jax.Array], b: Tree) -> Tree:
-  """Leafwise ``a + scalar * b``, in the dtype of ``a``.
+def add_scale(tree_x: Tree, scalar: Union[float, jax.Array], tree_y: Tree) -> Tree:
+  """Leafwise ``tree_x + scalar * tree_y``, in the dtype of ``tree_x``.
 
   Example:
     >>> import jax.numpy as jnp, gradtx
@@ -74,19 +76,33 @@ def add_scale(a: Tree, scalar: Union[float, jax.Array], b: Tree) -> Tree:
     Array([0.5, 0.5], dtype=float32)
   """
   return jax.tree.map(
-      lambda x, y: (x + scalar * y).astype(jnp.result_type(x)), a, b
+      lambda x, y: (x + scalar * y).astype(jnp.result_type(x)), tree_x, tree_y
   )
 
 
-def vdot(a: Tree, b: Tree) -> jax.Array:
-  """Inner product ``sum_i <a_i, b_i>`` (complex conjugating ``a``)."""
-  parts = jax.tree.leaves(jax.tree.map(lambda x, y: jnp.vdot(x, y), a, b))
+def vdot(tree_x: Tree, tree_y: Tree) -> jax.Array:
+  """Inner product ``sum_i <x_i, y_i>`` (complex conjugating ``tree_x``)."""
+  parts = jax.tree.leaves(jax.tree.map(jnp.vdot, tree_x, tree_y))
   return functools.reduce(operator.add, parts, jnp.array(0.0))
 
 
-def sum(tree: Tree) -> jax.Array:  # pylint: disable=redefined-builtin
-  """Sum of every element of every leaf."""
+def sum(tree: Tree, associative_reduction: bool = False) -> jax.Array:  # pylint: disable=redefined-builtin
+  """Sum of every element of every leaf.
+
+  Args:
+    tree: a pytree of arrays.
+    associative_reduction: add the per-leaf sums as a balanced tree rather
+      than left to right (fewer sequential additions for very many leaves;
+      the result may differ in the last bits).
+
+  Returns:
+    A scalar; 0 for an empty tree.
+  """
   parts = [jnp.sum(x) for x in jax.tree.leaves(tree)]
+  if associative_reduction:
+    while len(parts) > 1:
+      pairs = [parts[i] + parts[i + 1] for i in range(0, len(parts) - 1, 2)]
+      parts = pairs + parts[len(pairs) * 2:]
   return functools.reduce(operator.add, parts, jnp.array(0.0))
 
 
@@ -104,12 +120,12 @@ def _abs_sq(x):
   return x * x
 
 
-def norm(tree: Tree, ord: Union[int, float, str, None] = 2, squared: bool = False) -> jax.Array:  # pylint: disable=redefined-builtin
-  """The norm of the flattened tree: ``ord`` 1, 2 (default) or ``inf``.
+def norm(tree: Tree, ord: Union[int, float, str, None] = None, squared: bool = False) -> jax.Array:  # pylint: disable=redefined-builtin
+  """The norm of the flattened tree: ``ord`` 1, 2 (default, also None) or ``inf``.
 
   Args:
     tree: a pytree of arrays.
-    ord: 1, 2 (or None), or ``inf`` (also ``'inf'``).
+    ord: 1, 2 (or None, the default), or ``inf`` (also ``'inf'``).
     squared: return the squared norm (only for ``ord=2``).
 
   Returns:
@@ -178,13 +194,15 @@ def cast(tree: Tree, dtype: Optional[Any]) -> Tree:
   return _map(f, tree)
 
 
-def cast_like(tree: Tree, other: Tree) -> Tree:
-  """Casts each leaf of ``tree`` to the dtype of the matching leaf of ``other``."""
-  return jax.tree.map(lambda x, y: jnp.asarray(x).astype(jnp.result_type(y)), tree, other)
+def cast_like(tree: Tree, other_tree: Tree) -> Tree:
+  """Casts each leaf of ``tree`` to the dtype of the matching leaf of ``other_tree``."""
+  return jax.tree.map(
+      lambda x, y: jnp.asarray(x).astype(jnp.result_type(y)), tree, other_tree
+  )
 
 
-def where(condition: Any, a: Tree, b: Tree) -> Tree:
-  """Leafwise ``jnp.where(condition, a, b)``; ``condition`` is a scalar or a tree.
+def where(condition: Any, tree_x: Tree, tree_y: Tree) -> Tree:
+  """Leafwise ``jnp.where(condition, tree_x, tree_y)``; ``condition`` is a scalar or a tree.
 
   With a scalar condition this selects a whole tree without Python control
   flow, so it is safe under ``jit``.
@@ -192,8 +210,8 @@ def where(condition: Any, a: Tree, b: Tree) -> Tree:
   if isinstance(condition, (numbers.Number, jax.Array, np.ndarray, np.generic)) and not (
       jax.tree.structure(condition).num_leaves != 1
   ) and jnp.ndim(condition) == 0:
-    return jax.tree.map(lambda x, y: jnp.where(condition, x, y), a, b)
-  return jax.tree.map(jnp.where, condition, a, b)
+    return jax.tree.map(lambda x, y: jnp.where(condition, x, y), tree_x, tree_y)
+  return jax.tree.map(jnp.where, condition, tree_x, tree_y)
 
 
 def size(tree: Tree) -> int:
@@ -217,6 +235,17 @@ def all_finite(tree: Tree) -> jax.Array:
   """A scalar boolean: True when every element of every leaf is finite.
 
   Safe under ``jit``: the result is an array, never a Python bool.
+
+  Args:
+    tree: a pytree of arrays.
+
+  Returns:
+    A boolean scalar array; True for an empty tree.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.all_finite({'w': jnp.ones(2), 'b': jnp.array([jnp.nan])})
+    Array(False, dtype=bool)
   """
   leaves = jax.tree.leaves(tree)
   if not leaves:

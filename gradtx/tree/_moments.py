@@ -94,7 +94,7 @@ def bias_correction_factor(decay: Union[float, jax.Array], count: jax.Array) -> 
   return 1 - decay ** jnp.asarray(count, jnp.float32)
 
 
-def bias_correction(moments: Tree, decay: Union[float, jax.Array], count: jax.Array) -> Tree:
+def bias_correction(moment: Tree, decay: Union[float, jax.Array], count: jax.Array) -> Tree:
   """Debiases an EMA: ``m̂ = m / (1 - decay**count)``.
 
   The factor is computed in float32 and the division is done in the wider of
@@ -104,5 +104,5 @@ def bias_correction(moments: Tree, decay: Union[float, jax.Array], count: jax.Ar
   factor = bias_correction_factor(decay, count)
   return jax.tree.map(
       lambda m: None if m is None else m.astype(compute_dtype(m)) / factor,
-      moments, is_leaf=lambda x: x is None,
+      moment, is_leaf=lambda x: x is None,
   )

@@ -404,6 +404,14 @@ def param_groups(
   See :class:`ParamGroups` for the group keys and the rules; use that class
   directly to also print the resolved path-to-group mapping.
 
+  Args:
+    groups, optimizer, learning_rate, weight_decay, strict, sep: see
+      :class:`ParamGroups`.
+
+  Returns:
+    A :class:`~gradtx.GradientTransformationExtraArgs` (a
+    :func:`gradtx.partition` of the groups' transformations).
+
   Example:
     >>> import jax.numpy as jnp, gradtx
     >>> params = {'encoder': {'w': jnp.ones(2)}, 'head': {'w': jnp.ones(2)}}
