@@ -53,14 +53,6 @@ def _real_zeros(params, dtype):
   return _real_full(params, 0, dtype)
 
 
-def _up(tree):
-  """Casts each leaf to its compute dtype (float32 or wider)."""
-  return jax.tree.map(
-      lambda x: None if x is None else x.astype(tu.compute_dtype(x)),
-      tree, is_leaf=lambda x: x is None,
-  )
-
-
 def _adam_like_init(mu_dtype, nu_dtype):
   """``init`` of a :class:`ScaleByAdamState` with zero moments."""
   def init_fn(params):
@@ -246,9 +238,9 @@ def scale_by_adamax(
 
   def update_fn(updates, state, params=None):
     del params
-    g = _up(updates)
-    mu = tu.update_moment(g, _up(state.mu), b1, 1)
-    nu = tu.update_infinity_moment(g, _up(state.nu), b2, eps)
+    g = tu.upcast(updates)
+    mu = tu.update_moment(g, tu.upcast(state.mu), b1, 1)
+    nu = tu.update_infinity_moment(g, tu.upcast(state.nu), b2, eps)
     count = tu.safe_increment(state.count)
     out = jax.tree.map(
         lambda m, v: m / v, tu.bias_correction(mu, b1, count), nu
@@ -328,13 +320,13 @@ def scale_by_amsgrad(
 
   def update_fn(updates, state, params=None):
     del params
-    g = _up(updates)
-    mu = tu.update_moment(g, _up(state.mu), b1, 1)
-    nu = tu.update_moment_per_elem_norm(g, _up(state.nu), b2, 2)
+    g = tu.upcast(updates)
+    mu = tu.update_moment(g, tu.upcast(state.mu), b1, 1)
+    nu = tu.update_moment_per_elem_norm(g, tu.upcast(state.nu), b2, 2)
     count = tu.safe_increment(state.count)
     mu_hat = tu.bias_correction(mu, b1, count) if bias_correction_mu else mu
     nu_eff = tu.bias_correction(nu, b2, count) if bias_correction_nu else nu
-    nu_max = jax.tree.map(jnp.maximum, _up(state.nu_max), nu_eff)
+    nu_max = jax.tree.map(jnp.maximum, tu.upcast(state.nu_max), nu_eff)
     out = jax.tree.map(
         lambda m, v: m / (jnp.sqrt(v + eps_root) + eps), mu_hat, nu_max
     )
@@ -407,9 +399,9 @@ def scale_by_belief(
 
   def update_fn(updates, state, params=None):
     del params
-    g = _up(updates)
-    mu = tu.update_moment(g, _up(state.mu), b1, 1)
-    nu = tu.update_moment_per_elem_norm(tu.sub(g, mu), _up(state.nu), b2, 2)
+    g = tu.upcast(updates)
+    mu = tu.update_moment(g, tu.upcast(state.mu), b1, 1)
+    nu = tu.update_moment_per_elem_norm(tu.sub(g, mu), tu.upcast(state.nu), b2, 2)
     nu = jax.tree.map(lambda v: v + eps_root, nu)
     count = tu.safe_increment(state.count)
     mu_hat = _debiased_mu(mu, g, b1, count, nesterov)
@@ -488,9 +480,9 @@ def scale_by_yogi(
 
   def update_fn(updates, state, params=None):
     del params
-    g = _up(updates)
-    mu = tu.update_moment(g, _up(state.mu), b1, 1)
-    nu = jax.tree.map(step_nu, g, _up(state.nu))
+    g = tu.upcast(updates)
+    mu = tu.update_moment(g, tu.upcast(state.mu), b1, 1)
+    nu = jax.tree.map(step_nu, g, tu.upcast(state.nu))
     count = tu.safe_increment(state.count)
     out = jax.tree.map(
         lambda m, v: m / (jnp.sqrt(v + eps_root) + eps),
@@ -612,9 +604,9 @@ def scale_by_radam(
 
   def update_fn(updates, state, params=None):
     del params
-    g = _up(updates)
-    mu = tu.update_moment(g, _up(state.mu), b1, 1)
-    nu = tu.update_moment_per_elem_norm(g, _up(state.nu), b2, 2)
+    g = tu.upcast(updates)
+    mu = tu.update_moment(g, tu.upcast(state.mu), b1, 1)
+    nu = tu.update_moment_per_elem_norm(g, tu.upcast(state.nu), b2, 2)
     count = tu.safe_increment(state.count)
     rectify, r = _radam_rectifier(b2, count, threshold)
     mu_hat = _debiased_mu(mu, g, b1, count, nesterov)
@@ -704,16 +696,16 @@ def scale_by_novograd(
       )
     first = state.count == 0
     wd = _hyper.value_at(weight_decay, state.count)
-    g = _up(updates)
+    g = tu.upcast(updates)
     sq = jax.tree.map(lambda x: tu.norm(x) ** 2, g)
     nu = jax.tree.map(
         lambda s, v: jnp.where(first, s, (1 - b2) * s + b2 * v),
-        sq, _up(state.nu),
+        sq, tu.upcast(state.nu),
     )
     mu = jax.tree.map(
         lambda x, v, p, m: jnp.where(first, 0.0, b1 * m)
         + (x / (jnp.sqrt(v + eps_root) + eps) + wd * p),
-        g, nu, _up(params), _up(state.mu),
+        g, nu, tu.upcast(params), tu.upcast(state.mu),
     )
     return _leafwise.like_updates(mu, updates), ScaleByNovogradState(
         count=tu.safe_increment(state.count),

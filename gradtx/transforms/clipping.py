@@ -45,14 +45,6 @@ class AdaptiveGradClipState(NamedTuple):
 # ---------------------------------------------------------------------------
 # Norm helpers (float32 or wider, real for complex inputs).
 # ---------------------------------------------------------------------------
-def _abs_sq(x: jax.Array) -> jax.Array:
-  """``|x|²`` in the compute dtype (real for complex ``x``)."""
-  x = x.astype(tu.compute_dtype(x))
-  if jnp.iscomplexobj(x):
-    return jnp.square(x.real) + jnp.square(x.imag)
-  return jnp.square(x)
-
-
 def _global_norm(tree: Any) -> jax.Array:
   """``sqrt(sum over leaves of sum |x|²)``, a float32 (or wider) scalar.
 
@@ -62,7 +54,7 @@ def _global_norm(tree: Any) -> jax.Array:
   """
   total = jnp.zeros([], jnp.float32)
   for x in jax.tree.leaves(tree):
-    total = total + jnp.sum(_abs_sq(x))
+    total = total + jnp.sum(tu.abs_sq(x))
   zero = total == 0  # (not `total > 0`: a nan total must give a nan norm)
   return jnp.where(zero, 0.0, jnp.sqrt(jnp.where(zero, 1.0, total)))
 
@@ -129,7 +121,7 @@ def clip_by_block_rms(threshold: float) -> base.GradientTransformation:
   _checks.check_positive('threshold', threshold)
 
   def clip_leaf(g):
-    rms = jnp.sqrt(jnp.mean(_abs_sq(g)))
+    rms = jnp.sqrt(jnp.mean(tu.abs_sq(g)))
     denom = jnp.maximum(1.0, rms / threshold)
     return g.astype(tu.compute_dtype(g)) / denom
 
@@ -235,7 +227,7 @@ def _unitwise_sq_norm(x: jax.Array, axis: Axis) -> jax.Array:
   ``(0, 1, 2)`` for a 2-D convolution ``HWIO`` and ``(0, 1, 2, 3)`` for a
   3-D convolution ``DHWIO``.
   """
-  sq = _abs_sq(x)
+  sq = tu.abs_sq(x)
   if axis is not None:
     red = jnp.sum(sq, axis=axis, keepdims=True)
   elif jnp.squeeze(x).ndim <= 1:

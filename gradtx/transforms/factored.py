@@ -71,10 +71,6 @@ def _real_dtype(p, dtype):
   return jnp.finfo(d).dtype if jnp.issubdtype(d, jnp.complexfloating) else d
 
 
-def _abs_sq(x):
-  return jnp.real(x * jnp.conj(x)) if jnp.iscomplexobj(x) else x * x
-
-
 def scale_by_factored_rms(
     factored: bool = True,
     decay_rate: float = 0.8,
@@ -171,7 +167,7 @@ def scale_by_factored_rms(
     def one(g, v_row, v_col, v):
       fd = dims(g)
       g = g.astype(tu.compute_dtype(g))
-      sq = _abs_sq(g) + epsilon
+      sq = tu.abs_sq(g) + epsilon
       if fd is None:
         v = rho * v.astype(sq.dtype) + (1.0 - rho) * sq
         return g * v ** -0.5, v_row, v_col, v

@@ -86,18 +86,6 @@ def real_full_like(params: Any, fill_value: Any, dtype: Optional[Any]) -> Any:
   return jax.tree.map(make, params, is_leaf=lambda x: x is None)
 
 
-def _wide(tree: Any) -> Any:
-  """Casts every leaf to its compute dtype (the promotion with float32)."""
-  return jax.tree.map(
-      lambda x: None if x is None else x.astype(tu.compute_dtype(x)),
-      tree, is_leaf=lambda x: x is None,
-  )
-
-
-def _abs_sq(x: jax.Array) -> jax.Array:
-  return jnp.real(x * jnp.conj(x)) if jnp.iscomplexobj(x) else x * x
-
-
 def inverse_root(v: jax.Array, eps: Any, eps_in_sqrt: bool) -> jax.Array:
   """``1/√(v + eps)`` when ``eps_in_sqrt``, else ``1/(√v + eps)``."""
   if eps_in_sqrt:
@@ -170,7 +158,7 @@ def scale_by_rms(
 
   def update_fn(updates, state, params=None):
     del params
-    nu = tu.update_moment_per_elem_norm(_wide(updates), _wide(state.nu), decay, 2)
+    nu = tu.update_moment_per_elem_norm(tu.upcast(updates), tu.upcast(state.nu), decay, 2)
     if bias_correction:
       count = tu.safe_increment(state.count)
       nu_hat = tu.bias_correction(nu, decay, count)
@@ -246,9 +234,9 @@ def scale_by_stddev(
 
   def update_fn(updates, state, params=None):
     del params
-    g = _wide(updates)
-    mu = tu.update_moment(g, _wide(state.mu), decay, 1)
-    nu = tu.update_moment_per_elem_norm(g, _wide(state.nu), decay, 2)
+    g = tu.upcast(updates)
+    mu = tu.update_moment(g, tu.upcast(state.mu), decay, 1)
+    nu = tu.update_moment_per_elem_norm(g, tu.upcast(state.nu), decay, 2)
     if bias_correction:
       count = tu.safe_increment(state.count)
       mu_hat = tu.bias_correction(mu, decay, count)
@@ -256,7 +244,7 @@ def scale_by_stddev(
     else:
       mu_hat, nu_hat = mu, nu
     out = jax.tree.map(
-        lambda g, m, v: g * inverse_root(v - _abs_sq(m), eps, eps_in_sqrt),
+        lambda g, m, v: g * inverse_root(v - tu.abs_sq(m), eps, eps_in_sqrt),
         g, mu_hat, nu_hat,
     )
     mu = _leafwise.store_like(mu, state.mu)
@@ -326,9 +314,9 @@ def scale_by_rss(
 
   def update_fn(updates, state, params=None):
     del params
-    g = _wide(updates)
+    g = tu.upcast(updates)
     s = jax.tree.map(
-        lambda g, s: _abs_sq(g) + s, g, _wide(state.sum_of_squares)
+        lambda g, s: tu.abs_sq(g) + s, g, tu.upcast(state.sum_of_squares)
     )
     out = jax.tree.map(
         lambda g, s: g * jnp.where(s > 0, inverse_root(s, eps, eps_in_sqrt), 0.0),
@@ -391,12 +379,12 @@ def scale_by_adadelta(
 
   def update_fn(updates, state, params=None):
     del params
-    e_g = tu.update_moment(_wide(updates), _wide(state.e_g), rho, 2)
+    e_g = tu.update_moment(tu.upcast(updates), tu.upcast(state.e_g), rho, 2)
     out = jax.tree.map(
         lambda g, a, b: jnp.sqrt(b + eps) / jnp.sqrt(a + eps) * g,
-        _wide(updates), e_g, _wide(state.e_x),
+        tu.upcast(updates), e_g, tu.upcast(state.e_x),
     )
-    e_x = tu.update_moment(out, _wide(state.e_x), rho, 2)
+    e_x = tu.update_moment(out, tu.upcast(state.e_x), rho, 2)
     return _leafwise.like_updates(out, updates), ScaleByAdaDeltaState(
         e_g=_leafwise.store_like(e_g, state.e_g),
         e_x=_leafwise.store_like(e_x, state.e_x),
@@ -411,10 +399,10 @@ def scale_by_adadelta(
 def safe_rms(x: jax.Array, min_rms: Any) -> jax.Array:
   """``max(√mean(|x|²), min_rms)``, with a zero (not NaN) gradient at 0."""
   x = x.astype(tu.compute_dtype(x))
-  rms = jnp.sqrt(jnp.mean(_abs_sq(x)))
+  rms = jnp.sqrt(jnp.mean(tu.abs_sq(x)))
   small = rms <= min_rms
   x_safe = jnp.where(small, jnp.ones_like(x), x)
-  return jnp.where(small, min_rms, jnp.sqrt(jnp.mean(_abs_sq(x_safe))))
+  return jnp.where(small, min_rms, jnp.sqrt(jnp.mean(tu.abs_sq(x_safe))))
 
 
 def scale_by_param_block_rms(min_scale: float = 1e-3) -> base.GradientTransformation:

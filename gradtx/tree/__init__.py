@@ -30,6 +30,7 @@ from gradtx.tree._arithmetic import sum as sum  # pylint: disable=redefined-buil
 from gradtx.tree._arithmetic import vdot as vdot
 from gradtx.tree._arithmetic import where as where
 from gradtx.tree._arithmetic import zeros_like as zeros_like
+from gradtx.tree._moments import abs_sq as abs_sq
 from gradtx.tree._moments import bias_correction as bias_correction
 from gradtx.tree._moments import bias_correction_factor as bias_correction_factor
 from gradtx.tree._moments import compute_dtype as compute_dtype
@@ -37,3 +38,4 @@ from gradtx.tree._moments import safe_increment as safe_increment
 from gradtx.tree._moments import update_infinity_moment as update_infinity_moment
 from gradtx.tree._moments import update_moment as update_moment
 from gradtx.tree._moments import update_moment_per_elem_norm as update_moment_per_elem_norm
+from gradtx.tree._moments import upcast as upcast

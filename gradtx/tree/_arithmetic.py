@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gradtx import _checks
+from gradtx.tree import _moments
 
 Tree = Any
 
@@ -114,10 +115,7 @@ def _widen(x):
 
 
 def _abs_sq(x):
-  x = _widen(x)
-  if jnp.iscomplexobj(x):
-    return jnp.real(x * jnp.conj(x))
-  return x * x
+  return _moments.abs_sq(x)
 
 
 def norm(tree: Tree, ord: Union[int, float, str, None] = None, squared: bool = False) -> jax.Array:  # pylint: disable=redefined-builtin

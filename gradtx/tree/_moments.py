@@ -35,6 +35,36 @@ def _power(g, order):
   return g**order
 
 
+def upcast(tree: Tree) -> Tree:
+  """Casts every leaf to its compute dtype: float32 or wider, never narrower.
+
+  Transformations call this on their inputs so that bfloat16/float16 values
+  are computed on in float32 and rounded only once, when stored.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.tree.upcast({'w': jnp.ones(2, jnp.bfloat16)})['w'].dtype
+    dtype('float32')
+  """
+  return jax.tree.map(
+      lambda x: None if x is None else jnp.asarray(x).astype(compute_dtype(x)),
+      tree, is_leaf=lambda x: x is None,
+  )
+
+
+def abs_sq(x: jax.Array) -> jax.Array:
+  """``|x|²`` of one array in its compute dtype (real for complex ``x``).
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.tree.abs_sq(jnp.array([3 + 4j], jnp.complex64))
+    Array([25.], dtype=float32)
+  """
+  x = jnp.asarray(x)
+  x = x.astype(compute_dtype(x))
+  return jnp.real(x * jnp.conj(x)) if jnp.iscomplexobj(x) else x * x
+
+
 def _up(*xs):
   """``xs`` cast to their common compute dtype (float32 or wider)."""
   d = compute_dtype(*xs)
@@ -57,10 +87,8 @@ def update_moment(updates: Tree, moments: Tree, decay: Union[float, jax.Array], 
 
 
 def _elem_norm(g, order):
-  if order == 2 and jnp.iscomplexobj(g):
-    return jnp.real(g * jnp.conj(g))
   if order == 2:
-    return g * g
+    return abs_sq(g)
   return jnp.abs(g) ** order
 
 
