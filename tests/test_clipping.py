@@ -437,3 +437,18 @@ def test_other_bad_arguments_are_rejected(make, arg):
   with pytest.raises(ValueError, match=arg) as info:
     make()
   assert arg in str(info.value)
+
+
+def test_derivative_through_clip_by_global_norm_of_zero_tree_is_finite():
+  """The norm's square root has derivative 0 at 0 (custom JVP), not nan."""
+  tx = gradtx.clip_by_global_norm(1.0)
+  f = lambda g: jnp.sum(tx.update(g, tx.init(g))[0]['a'] ** 2 + tx.update(
+      g, tx.init(g))[0]['a'])
+  grad = jax.grad(f)({'a': jnp.zeros(3)})
+  np.testing.assert_array_equal(grad['a'], np.ones(3))
+  # Above the threshold the derivative is that of g·c/‖g‖.
+  g = jnp.array([3.0, 4.0])
+  jac = jax.jacobian(lambda g: tx.update({'a': g}, tx.init({'a': g}))[0]['a'])(g)
+  n = 5.0
+  want = (np.eye(2) / n - np.outer(g, g) / n**3)
+  np.testing.assert_allclose(jac, want, rtol=1e-6, atol=1e-7)
