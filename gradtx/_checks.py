@@ -129,6 +129,14 @@ def check_dtype(name: str, value: Any) -> Optional[jnp.dtype]:
     ) from e
 
 
+def require_params(name: str, params: Any) -> None:
+  """Raises ``ValueError`` when a transformation that needs params got none."""
+  if params is None:
+    raise ValueError(
+        f'{name} needs the params: call update(updates, state, params).'
+    )
+
+
 # ---------------------------------------------------------------------------
 # Tree-structure checks at update time.
 # ---------------------------------------------------------------------------

@@ -11,7 +11,6 @@ Checks, for each case in ``tests/cases``:
   state.
 """
 
-import functools
 
 import jax
 import jax.numpy as jnp

@@ -1,6 +1,5 @@
 """float16 training with dynamic loss scaling: accuracy, and underflow rescued."""
 
-import functools
 
 import jax
 import jax.numpy as jnp

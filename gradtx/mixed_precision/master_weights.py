@@ -104,11 +104,7 @@ def with_master_weights(
     return MasterWeightsState(master_params=master, inner_state=inner.init(master))
 
   def update_fn(updates, state, params=None, **extra_args):
-    if params is None:
-      raise ValueError(
-          'with_master_weights needs the params: call '
-          'update(updates, state, params).'
-      )
+    _checks.require_params('with_master_weights', params)
     grads = _policy.cast_floating(updates, master_dtype)
     master_updates, inner_state = inner.update(
         grads, state.inner_state, state.master_params, **extra_args

@@ -158,10 +158,7 @@ def _fromage_step(learning_rate: base.ScalarOrSchedule):
     return FromageShrinkState(count=_hyper.zero_count())
 
   def update_fn(updates, state, params=None):
-    if params is None:
-      raise ValueError(
-          'fromage needs the params: call update(updates, state, params).'
-      )
+    _checks.require_params('fromage', params)
     lr = jnp.asarray(_hyper.value_at(learning_rate, state.count), jnp.float32)
     c = 1.0 / (1.0 + lr**2) ** 0.5
 

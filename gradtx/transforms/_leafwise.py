@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import jax
 import jax.numpy as jnp
@@ -13,6 +13,27 @@ from gradtx import tree as tu
 def zeros_state(params: Any, dtype: Optional[Any]) -> Any:
   """Zero buffers shaped like ``params`` in ``dtype`` (default: the params')."""
   return tu.zeros_like(params, dtype=dtype)
+
+
+def real_dtype(p: Any, dtype: Optional[Any]) -> jnp.dtype:
+  """``dtype`` or the dtype of ``p``, made real (complex64 -> float32)."""
+  d = dtype if dtype is not None else jnp.result_type(p)
+  return jnp.finfo(d).dtype if jnp.issubdtype(d, jnp.complexfloating) else d
+
+
+def real_full_like(
+    params: Any, fill_value: Any, dtype: Optional[Any], shape_of=jnp.shape
+) -> Any:
+  """Buffers filled with ``fill_value`` in ``dtype`` or the params' real dtype.
+
+  ``shape_of(p)`` gives each buffer's shape (the param's by default). Used for
+  second moments, which are real even for complex params.
+  """
+  return jax.tree.map(
+      lambda p: None if p is None
+      else jnp.full(shape_of(p), fill_value, real_dtype(p, dtype)),
+      params, is_leaf=lambda x: x is None,
+  )
 
 
 def store_like(new: Any, old: Any) -> Any:
@@ -33,3 +54,23 @@ def like_updates(new: Any, updates: Any) -> Any:
       lambda n, u: None if n is None else jnp.asarray(n).astype(u.dtype),
       new, updates, is_leaf=lambda x: x is None,
   )
+
+
+def cond_update(
+    pred: Any, inner: Any, updates: Any, inner_state: Any, params: Any,
+    extra_args: dict, on_skip: Callable[[Any], Any],
+) -> tuple[Any, Any]:
+  """``inner.update`` when ``pred``, else ``(on_skip(updates), inner_state)``.
+
+  The choice is made with ``lax.cond``, so ``inner`` costs nothing on a
+  skipped step. The branch that runs ``inner`` casts its updates and state to
+  the incoming dtypes, so that both branches agree.
+  """
+  def run(_):
+    new, s = inner.update(updates, inner_state, params, **extra_args)
+    return like_updates(new, updates), store_like(s, inner_state)
+
+  def skip(_):
+    return on_skip(updates), inner_state
+
+  return jax.lax.cond(jnp.asarray(pred, jnp.bool_), run, skip, None)

@@ -32,34 +32,13 @@ def check_adam_args(b1, b2, eps, eps_root) -> None:
   _checks.check_non_negative('eps_root', eps_root)
 
 
-def _real_full(params, value, dtype, shape_of=jnp.shape):
-  """Buffers filled with ``value``: real even for complex params.
-
-  ``shape_of(p)`` gives each buffer's shape (the param's by default).
-  """
-  def z(p):
-    if p is None:
-      return None
-    d = dtype if dtype is not None else jnp.result_type(p)
-    if jnp.issubdtype(d, jnp.complexfloating):
-      d = jnp.finfo(d).dtype
-    return jnp.full(shape_of(p), value, d)
-
-  return jax.tree.map(z, params, is_leaf=lambda x: x is None)
-
-
-def _real_zeros(params, dtype):
-  """Second-moment buffers: real even for complex params."""
-  return _real_full(params, 0, dtype)
-
-
 def _adam_like_init(mu_dtype, nu_dtype):
   """``init`` of a :class:`ScaleByAdamState` with zero moments."""
   def init_fn(params):
     return ScaleByAdamState(
         count=_hyper.zero_count(),
         mu=_leafwise.zeros_state(params, mu_dtype),
-        nu=_real_zeros(params, nu_dtype),
+        nu=_leafwise.real_full_like(params, 0, nu_dtype),
     )
 
   return init_fn
@@ -314,8 +293,8 @@ def scale_by_amsgrad(
     return ScaleByAmsgradState(
         count=_hyper.zero_count(),
         mu=_leafwise.zeros_state(params, mu_dtype),
-        nu=_real_zeros(params, nu_dtype),
-        nu_max=_real_zeros(params, nu_dtype),
+        nu=_leafwise.real_full_like(params, 0, nu_dtype),
+        nu_max=_leafwise.real_full_like(params, 0, nu_dtype),
     )
 
   def update_fn(updates, state, params=None):
@@ -394,7 +373,7 @@ def scale_by_belief(
     return ScaleByBeliefState(
         count=_hyper.zero_count(),
         mu=_leafwise.zeros_state(params, mu_dtype),
-        nu=_real_zeros(params, nu_dtype),
+        nu=_leafwise.real_full_like(params, 0, nu_dtype),
     )
 
   def update_fn(updates, state, params=None):
@@ -471,7 +450,7 @@ def scale_by_yogi(
     return ScaleByAdamState(
         count=_hyper.zero_count(),
         mu=tu.full_like(params, initial_accumulator_value, dtype=mu_dtype),
-        nu=_real_full(params, initial_accumulator_value, nu_dtype),
+        nu=_leafwise.real_full_like(params, initial_accumulator_value, nu_dtype),
     )
 
   def step_nu(g, v):
@@ -685,15 +664,11 @@ def scale_by_novograd(
     return ScaleByNovogradState(
         count=_hyper.zero_count(),
         mu=_leafwise.zeros_state(params, mu_dtype),
-        nu=_real_full(params, 0, nu_dtype, shape_of=lambda p: ()),
+        nu=_leafwise.real_full_like(params, 0, nu_dtype, shape_of=lambda p: ()),
     )
 
   def update_fn(updates, state, params=None):
-    if params is None:
-      raise ValueError(
-          'scale_by_novograd needs the params: call '
-          'update(updates, state, params).'
-      )
+    _checks.require_params('scale_by_novograd', params)
     first = state.count == 0
     wd = _hyper.value_at(weight_decay, state.count)
     g = tu.upcast(updates)

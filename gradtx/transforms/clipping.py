@@ -75,12 +75,6 @@ def _global_norm(tree: Any) -> jax.Array:
   return _sqrt_zero_safe(total)
 
 
-def _no_params(name: str) -> ValueError:
-  return ValueError(
-      f'{name} needs the params: call update(updates, state, params).'
-  )
-
-
 # ---------------------------------------------------------------------------
 # Element-wise and block-wise clipping.
 # ---------------------------------------------------------------------------
@@ -314,8 +308,7 @@ def adaptive_grad_clip(
     return jnp.where(g_norm < limit, x, scaled)
 
   def update_fn(updates, state, params=None):
-    if params is None:
-      raise _no_params('adaptive_grad_clip')
+    _checks.require_params('adaptive_grad_clip', params)
     out = jax.tree.map(clip_leaf, updates, params)
     return _leafwise.like_updates(out, updates), state
 

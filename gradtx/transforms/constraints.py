@@ -7,6 +7,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from gradtx import _checks
 from gradtx import base
 from gradtx import tree as tu
 from gradtx.transforms import _leafwise
@@ -129,11 +130,7 @@ def keep_params_nonnegative() -> base.GradientTransformation:
   """
 
   def update_fn(updates, state, params=None):
-    if params is None:
-      raise ValueError(
-          'keep_params_nonnegative needs the params: call '
-          'update(updates, state, params).'
-      )
+    _checks.require_params('keep_params_nonnegative', params)
     out = jax.tree.map(
         lambda u, p: None if p is None or u is None else jnp.where(
             (p + u) < 0, -p, u),

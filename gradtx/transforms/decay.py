@@ -68,6 +68,9 @@ def add_decayed_weights(
   _checks.check_non_negative('weight_decay', weight_decay)
 
   scheduled = callable(weight_decay)
+  # As Optax: a zero constant leaves the updates alone (decided once, here).
+  is_zero = (not scheduled and isinstance(weight_decay, (int, float))
+             and weight_decay == 0.0)
 
   def init_fn(params):
     del params
@@ -76,14 +79,10 @@ def add_decayed_weights(
     return AddDecayedWeightsState()
 
   def update_fn(updates, state, params=None):
-    if params is None:
-      raise ValueError(
-          'add_decayed_weights needs the params: call '
-          'update(updates, state, params).'
-      )
+    _checks.require_params('add_decayed_weights', params)
+    if is_zero:
+      return updates, state
     if not scheduled:
-      if isinstance(weight_decay, (int, float)) and weight_decay == 0.0:
-        return updates, state  # as Optax: a zero constant leaves updates alone
       wd = weight_decay
       new_state = state
     else:

@@ -66,11 +66,6 @@ def factored_dims(
   return int(order[-2]), int(order[-1])
 
 
-def _real_dtype(p, dtype):
-  d = dtype if dtype is not None else jnp.result_type(p)
-  return jnp.finfo(d).dtype if jnp.issubdtype(d, jnp.complexfloating) else d
-
-
 def scale_by_factored_rms(
     factored: bool = True,
     decay_rate: float = 0.8,
@@ -142,7 +137,7 @@ def scale_by_factored_rms(
 
   def init_fn(params):
     def one(p, part):
-      d = _real_dtype(p, nu_dtype)
+      d = _leafwise.real_dtype(p, nu_dtype)
       fd = dims(p)
       shape = {'v': (1,), 'v_row': (1,), 'v_col': (1,)}
       if fd is None:

@@ -72,20 +72,6 @@ class ScaleByAdaDeltaState(NamedTuple):
 # ---------------------------------------------------------------------------
 # Shared pieces.
 # ---------------------------------------------------------------------------
-def real_full_like(params: Any, fill_value: Any, dtype: Optional[Any]) -> Any:
-  """Buffers filled with ``fill_value``: ``dtype`` or the params' real dtype."""
-
-  def make(p):
-    if p is None:
-      return None
-    d = dtype if dtype is not None else jnp.result_type(p)
-    if jnp.issubdtype(d, jnp.complexfloating):
-      d = jnp.finfo(d).dtype
-    return jnp.full(jnp.shape(p), fill_value, d)
-
-  return jax.tree.map(make, params, is_leaf=lambda x: x is None)
-
-
 def inverse_root(v: jax.Array, eps: Any, eps_in_sqrt: bool) -> jax.Array:
   """``1/√(v + eps)`` when ``eps_in_sqrt``, else ``1/(√v + eps)``."""
   if eps_in_sqrt:
@@ -151,7 +137,7 @@ def scale_by_rms(
   nu_dtype = _checks.check_dtype('nu_dtype', nu_dtype)
 
   def init_fn(params):
-    nu = real_full_like(params, initial_scale, nu_dtype)
+    nu = _leafwise.real_full_like(params, initial_scale, nu_dtype)
     if bias_correction:
       return ScaleByRmsWithCountState(count=_hyper.zero_count(), nu=nu)
     return ScaleByRmsState(nu=nu)
@@ -225,7 +211,7 @@ def scale_by_stddev(
 
   def init_fn(params):
     mu = _leafwise.zeros_state(params, mu_dtype)
-    nu = real_full_like(params, initial_scale, nu_dtype)
+    nu = _leafwise.real_full_like(params, initial_scale, nu_dtype)
     if bias_correction:
       return ScaleByRStdDevWithCountState(
           count=_hyper.zero_count(), mu=mu, nu=nu
@@ -307,7 +293,7 @@ def scale_by_rss(
 
   def init_fn(params):
     return ScaleByRssState(
-        sum_of_squares=real_full_like(
+        sum_of_squares=_leafwise.real_full_like(
             params, initial_accumulator_value, accumulator_dtype
         )
     )
@@ -435,11 +421,7 @@ def scale_by_param_block_rms(min_scale: float = 1e-3) -> base.GradientTransforma
   _checks.check_non_negative('min_scale', min_scale)
 
   def update_fn(updates, state, params=None):
-    if params is None:
-      raise ValueError(
-          'scale_by_param_block_rms needs the params: call '
-          'update(updates, state, params).'
-      )
+    _checks.require_params('scale_by_param_block_rms', params)
     out = jax.tree.map(
         lambda g, p: None if g is None else g * safe_rms(p, min_scale),
         updates, params, is_leaf=lambda x: x is None,

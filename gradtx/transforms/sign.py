@@ -126,9 +126,7 @@ def scale_by_lion(
         ),
         updates, state.mu,
     )
-    mu = tu.update_moment(
-        jax.tree.map(wide, updates), jax.tree.map(wide, state.mu), b2, 1
-    )
+    mu = tu.update_moment(tu.upcast(updates), tu.upcast(state.mu), b2, 1)
     return _leafwise.like_updates(out, updates), ScaleByLionState(
         count=tu.safe_increment(state.count),
         mu=_leafwise.store_like(mu, state.mu),

@@ -89,11 +89,7 @@ def scale_by_trust_ratio(
     return u.astype(tu.compute_dtype(u)) * ratio
 
   def update_fn(updates, state, params=None):
-    if params is None:
-      raise ValueError(
-          'scale_by_trust_ratio needs the params: call '
-          'update(updates, state, params).'
-      )
+    _checks.require_params('scale_by_trust_ratio', params)
     out = jax.tree.map(scale_leaf, updates, params,
                        is_leaf=lambda x: x is None)
     return _leafwise.like_updates(out, updates), state

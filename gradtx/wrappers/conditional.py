@@ -60,18 +60,10 @@ def _conditional(name, state_cls, inner, should_transform_fn,
     return state_cls(inner_state=inner.init(params), step=_hyper.zero_count())
 
   def update_fn(updates, state, params=None, **extra_args):
-    def run(_):
-      new, s = inner.update(updates, state.inner_state, params, **extra_args)
-      return _leafwise.like_updates(new, updates), _leafwise.store_like(
-          s, state.inner_state)
-
-    def skip(_):
-      return on_skip(updates), state.inner_state
-
     pred = should_transform_fn(
         state.step, **(extra_args if forward_extra_args else {}))
-    new_updates, inner_state = jax.lax.cond(
-        jnp.asarray(pred, jnp.bool_), run, skip, None)
+    new_updates, inner_state = _leafwise.cond_update(
+        pred, inner, updates, state.inner_state, params, extra_args, on_skip)
     return new_updates, state_cls(
         inner_state=inner_state, step=tu.safe_increment(state.step))
 

@@ -85,16 +85,10 @@ def apply_if_finite(
         finite, jnp.zeros_like(state.notfinite_count),
         tu.safe_increment(state.notfinite_count))
 
-    def run(_):
-      new, s = inner.update(updates, state.inner_state, params, **extra_args)
-      return _leafwise.like_updates(new, updates), _leafwise.store_like(
-          s, state.inner_state)
-
-    def skip(_):
-      return no_op_updates(updates), state.inner_state
-
     apply = jnp.logical_or(finite, notfinite_count > max_consecutive_errors)
-    new_updates, inner_state = jax.lax.cond(apply, run, skip, None)
+    new_updates, inner_state = _leafwise.cond_update(
+        apply, inner, updates, state.inner_state, params, extra_args,
+        no_op_updates)
     return new_updates, ApplyIfFiniteState(
         notfinite_count=notfinite_count,
         last_finite=finite,
