@@ -21,6 +21,7 @@ from gradtx.base import TransformUpdateFn as TransformUpdateFn
 from gradtx.base import Updates as Updates
 from gradtx.base import chain as chain
 from gradtx.base import identity as identity
+from gradtx.base import init_empty_state as init_empty_state
 from gradtx.base import named_chain as named_chain
 from gradtx.base import set_to_zero as set_to_zero
 from gradtx.base import stateless as stateless
@@ -28,6 +29,16 @@ from gradtx.base import stateless_with_tree_map as stateless_with_tree_map
 from gradtx.base import transformation as transformation
 from gradtx.base import transformation_with_extra_args as transformation_with_extra_args
 from gradtx.base import with_extra_args_support as with_extra_args_support
+from gradtx.numerics import global_norm as global_norm
+from gradtx.numerics import safe_increment as safe_increment
+from gradtx.numerics import safe_norm as safe_norm
+from gradtx.numerics import safe_root_mean_squares as safe_root_mean_squares
+from gradtx.numerics import scale_gradient as scale_gradient
+from gradtx.tree import bias_correction as bias_correction
+from gradtx.tree import map_params as tree_map_params
+from gradtx.tree import update_infinity_moment as update_infinity_moment
+from gradtx.tree import update_moment as update_moment
+from gradtx.tree import update_moment_per_elem_norm as update_moment_per_elem_norm
 from gradtx.updates import apply_updates as apply_updates
 from gradtx.updates import incremental_update as incremental_update
 from gradtx.updates import periodic_update as periodic_update
@@ -46,6 +57,7 @@ from gradtx.transforms.scaling import ScaleState as ScaleState
 from gradtx.transforms.scaling import scale as scale
 from gradtx.transforms.scaling import scale_by_learning_rate as scale_by_learning_rate
 from gradtx.transforms.scaling import scale_by_schedule as scale_by_schedule
+from gradtx.transforms.scaling import normalize_by_update_norm as normalize_by_update_norm
 
 # --- transformations: Adam family --------------------------------------------
 from gradtx.transforms.adam import ScaleByAdamState as ScaleByAdamState
@@ -77,6 +89,7 @@ from gradtx.transforms.rms import ScaleByRmsWithCountState as ScaleByRmsWithCoun
 from gradtx.transforms.rms import ScaleByRssState as ScaleByRssState
 from gradtx.transforms.rms import scale_by_adadelta as scale_by_adadelta
 from gradtx.transforms.rms import scale_by_param_block_rms as scale_by_param_block_rms
+from gradtx.transforms.rms import scale_by_param_block_norm as scale_by_param_block_norm
 from gradtx.transforms.rms import scale_by_rms as scale_by_rms
 from gradtx.transforms.rms import scale_by_rss as scale_by_rss
 from gradtx.transforms.rms import scale_by_stddev as scale_by_stddev
@@ -207,6 +220,7 @@ from gradtx.schedules.plateau import torch_reduce_on_plateau as torch_reduce_on_
 from gradtx.wrappers.masking import MaskedNode as MaskedNode
 from gradtx.wrappers.masking import MaskedState as MaskedState
 from gradtx.wrappers.masking import masked as masked
+from gradtx.wrappers.masking import MaskOrFn as MaskOrFn
 # [wrappers: helper E adds lines here]
 from gradtx.wrappers.accumulate import MultiSteps as MultiSteps
 from gradtx.wrappers.accumulate import MultiStepsState as MultiStepsState

@@ -99,6 +99,24 @@ class EmptyState(NamedTuple):
   """The state of a transformation that keeps no state."""
 
 
+def init_empty_state(params: Params) -> EmptyState:
+  """An ``init`` for stateless transformations: returns :class:`EmptyState`.
+
+  Args:
+    params: ignored.
+
+  Returns:
+    ``EmptyState()``.
+
+  Example:
+    >>> import gradtx
+    >>> gradtx.init_empty_state(None)
+    EmptyState()
+  """
+  del params
+  return EmptyState()
+
+
 # ---------------------------------------------------------------------------
 # Structure checks shared by every transformation.
 # ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
+from gradtx import numerics
 from gradtx import tree as tu
 from gradtx.transforms import _leafwise
 
@@ -382,15 +383,6 @@ def scale_by_adadelta(
 # ---------------------------------------------------------------------------
 # Scaling by the size of each parameter array.
 # ---------------------------------------------------------------------------
-def safe_rms(x: jax.Array, min_rms: Any) -> jax.Array:
-  """``max(√mean(|x|²), min_rms)``, with a zero (not NaN) gradient at 0."""
-  x = x.astype(tu.compute_dtype(x))
-  rms = jnp.sqrt(jnp.mean(tu.abs_sq(x)))
-  small = rms <= min_rms
-  x_safe = jnp.where(small, jnp.ones_like(x), x)
-  return jnp.where(small, min_rms, jnp.sqrt(jnp.mean(tu.abs_sq(x_safe))))
-
-
 def scale_by_param_block_rms(min_scale: float = 1e-3) -> base.GradientTransformation:
   r"""Multiplies each update array by the RMS of its parameter array.
 
@@ -423,11 +415,51 @@ def scale_by_param_block_rms(min_scale: float = 1e-3) -> base.GradientTransforma
   def update_fn(updates, state, params=None):
     _checks.require_params('scale_by_param_block_rms', params)
     out = jax.tree.map(
-        lambda g, p: None if g is None else g * safe_rms(p, min_scale),
+        lambda g, p: None if g is None else g * numerics.safe_root_mean_squares(p, min_scale),
         updates, params, is_leaf=lambda x: x is None,
     )
     return _leafwise.like_updates(out, updates), state
 
   return base.transformation(
       'scale_by_param_block_rms', lambda params: base.EmptyState(), update_fn
+  )
+
+
+def scale_by_param_block_norm(min_scale: float = 1e-3) -> base.GradientTransformation:
+  r"""Multiplies each update array by the 2-norm of its parameter array.
+
+  .. code-block:: text
+
+    u = g · max(‖θ‖₂, min_scale)          (per parameter array)
+
+  Args:
+    min_scale: the smallest factor, ``≥ 0``.
+
+  Returns:
+    A :class:`~gradtx.GradientTransformation` (stateless). It needs
+    ``params`` in ``update``.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> tx = gradtx.scale_by_param_block_norm()
+    >>> p = jnp.array([3.0, 4.0])
+    >>> tx.update(jnp.ones(2), tx.init(p), p)[0]
+    Array([5., 5.], dtype=float32)
+
+  References:
+    Shazeer & Stern, *Adafactor: Adaptive Learning Rates with Sublinear
+    Memory Cost*, ICML 2018 (relative step sizes).
+  """
+  _checks.check_non_negative('min_scale', min_scale)
+
+  def update_fn(updates, state, params=None):
+    _checks.require_params('scale_by_param_block_norm', params)
+    out = jax.tree.map(
+        lambda g, p: None if g is None else g * numerics.safe_norm(p, min_scale),
+        updates, params, is_leaf=lambda x: x is None,
+    )
+    return _leafwise.like_updates(out, updates), state
+
+  return base.transformation(
+      'scale_by_param_block_norm', lambda params: base.EmptyState(), update_fn
   )

@@ -11,6 +11,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
+from gradtx.transforms import _leafwise
 
 
 class ScaleState(NamedTuple):
@@ -121,3 +122,39 @@ def scale_by_learning_rate(
   if callable(learning_rate):
     return scale_by_schedule(lambda count: sign * learning_rate(count))
   return scale(sign * learning_rate)
+
+
+def normalize_by_update_norm(
+    scale_factor: float = 1.0, eps: float = 1e-6
+) -> base.GradientTransformation:
+  """Divides all updates by their global norm: ``u ← s · g / (‖g‖ + eps)``.
+
+  Args:
+    scale_factor: the norm ``s`` of the result (up to eps).
+    eps: added to the norm, ``≥ 0``, so a zero update stays finite.
+
+  Returns:
+    A stateless :class:`~gradtx.GradientTransformation`.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> tx = gradtx.normalize_by_update_norm(eps=0.0)
+    >>> tx.update(jnp.array([3.0, 4.0]), tx.init(None))[0]
+    Array([0.6, 0.8], dtype=float32)
+
+  References:
+    Nesterov, *Introductory Lectures on Convex Optimization*, 2004
+    (normalized gradient descent).
+  """
+  _checks.check_callable_or_number('scale_factor', scale_factor)
+  _checks.check_non_negative('eps', eps)
+
+  def update_fn(updates, state, params=None):
+    del params
+    g_norm = (tu.norm(updates) + eps) / scale_factor
+    out = jax.tree.map(lambda g: g / g_norm.astype(tu.compute_dtype(g)), updates)
+    return _leafwise.like_updates(out, updates), state
+
+  return base.transformation(
+      'normalize_by_update_norm', lambda params: base.EmptyState(), update_fn
+  )

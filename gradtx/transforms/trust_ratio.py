@@ -9,31 +9,13 @@ import jax.numpy as jnp
 
 from gradtx import _checks
 from gradtx import base
+from gradtx import numerics
 from gradtx import tree as tu
 from gradtx.transforms import _leafwise
 
 
 class ScaleByTrustRatioState(NamedTuple):
   """:func:`scale_by_trust_ratio` keeps no state."""
-
-
-def safe_norm(x: jax.Array, min_norm: float) -> jax.Array:
-  """``max(‖x‖₂, min_norm)`` over all elements, with finite gradients at 0.
-
-  The norm is computed in float32 (or wider). Where ``‖x‖ ≤ min_norm`` the
-  norm is recomputed on ones, so the gradient there is 0 rather than NaN.
-
-  Example:
-    >>> import jax.numpy as jnp
-    >>> from gradtx.transforms.trust_ratio import safe_norm
-    >>> safe_norm(jnp.array([3.0, 4.0]), 1.0), safe_norm(jnp.zeros(2), 1.0)
-    (Array(5., dtype=float32), Array(1., dtype=float32))
-  """
-  x = x.astype(tu.compute_dtype(x))
-  small = tu.norm(x) <= min_norm
-  masked = jnp.where(small, jnp.ones_like(x), x)
-  return jnp.where(small, jnp.asarray(min_norm, jnp.real(x).dtype),
-                   tu.norm(masked))
 
 
 def scale_by_trust_ratio(
@@ -82,8 +64,8 @@ def scale_by_trust_ratio(
   def scale_leaf(u, p):
     if u is None:
       return None
-    p_norm = safe_norm(p, min_norm)
-    u_norm = safe_norm(u, min_norm)
+    p_norm = numerics.safe_norm(p, min_norm)
+    u_norm = numerics.safe_norm(u, min_norm)
     ratio = trust_coefficient * p_norm / (u_norm + eps)
     ratio = jnp.where((p_norm == 0) | (u_norm == 0), 1.0, ratio)
     return u.astype(tu.compute_dtype(u)) * ratio

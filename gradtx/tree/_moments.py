@@ -16,7 +16,19 @@ Tree = Any
 
 
 def safe_increment(count: jax.Array) -> jax.Array:
-  """``count + 1`` for an int32 step counter, saturating at the int32 maximum."""
+  """``count + 1`` for an int32 step counter, saturating at the int32 maximum.
+
+  Args:
+    count: an integer scalar array.
+
+  Returns:
+    ``count + 1`` in the same dtype, or ``count`` when it is the maximum.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.safe_increment(jnp.asarray(2**31 - 1, jnp.int32))
+    Array(2147483647, dtype=int32)
+  """
   count = jnp.asarray(count)
   max_value = jnp.iinfo(count.dtype).max
   return jnp.where(count < max_value, count + 1, max_value).astype(count.dtype)
@@ -74,6 +86,20 @@ def _up(*xs):
 def update_moment(updates: Tree, moments: Tree, decay: Union[float, jax.Array], order: int) -> Tree:
   """Exponential moving average of ``g**order``: ``m ← (1 - d)·g^k + d·m``.
 
+  Args:
+    updates: the new values ``g`` (a pytree).
+    moments: the running averages ``m`` (same structure).
+    decay: ``d``.
+    order: ``k``.
+
+  Returns:
+    The new averages.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.update_moment(jnp.array([2.0]), jnp.array([1.0]), 0.5, 2)
+    Array([2.5], dtype=float32)
+
   Each leaf is computed in float32 or wider (the promotion of float32, the
   gradient and the moment), so a bfloat16 moment is rounded once, when the
   owning transformation stores it, not at every operation.
@@ -95,6 +121,20 @@ def _elem_norm(g, order):
 def update_moment_per_elem_norm(updates: Tree, moments: Tree, decay: Union[float, jax.Array], order: int) -> Tree:
   """EMA of ``|g|**order`` elementwise: ``v ← (1 - d)·|g|^k + d·v``.
 
+  Args:
+    updates: the new values ``g`` (a pytree, real or complex).
+    moments: the running averages ``v`` (same structure, real).
+    decay: ``d``.
+    order: ``k``.
+
+  Returns:
+    The new averages.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.update_moment_per_elem_norm(jnp.array([3 + 4j]), jnp.zeros(1), 0.5, 2)
+    Array([12.5], dtype=float32)
+
   For complex ``g`` and ``order=2`` this is ``|g|² = g·conj(g)``, so second
   moments stay real.
   """
@@ -107,7 +147,22 @@ def update_moment_per_elem_norm(updates: Tree, moments: Tree, decay: Union[float
 
 
 def update_infinity_moment(updates: Tree, moments: Tree, decay: Union[float, jax.Array], eps: float = 0.0) -> Tree:
-  """Exponentially weighted infinity norm: ``u ← max(d·u, |g| + eps)``."""
+  """Exponentially weighted infinity norm: ``u ← max(d·u, |g| + eps)``.
+
+  Args:
+    updates: the new values ``g`` (a pytree).
+    moments: the running norms ``u`` (same structure).
+    decay: ``d``.
+    eps: added to ``|g|``.
+
+  Returns:
+    The new norms.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.update_infinity_moment(jnp.array([-2.0]), jnp.array([3.0]), 0.5)
+    Array([2.], dtype=float32)
+  """
   return jax.tree.map(
       lambda g, m: None if g is None else jnp.maximum(
           jnp.abs(g) + eps, decay * m
@@ -124,6 +179,19 @@ def bias_correction_factor(decay: Union[float, jax.Array], count: jax.Array) -> 
 
 def bias_correction(moment: Tree, decay: Union[float, jax.Array], count: jax.Array) -> Tree:
   """Debiases an EMA: ``m̂ = m / (1 - decay**count)``.
+
+  Args:
+    moment: the running average (a pytree).
+    decay: its decay rate.
+    count: the number of updates it has seen (``≥ 1``).
+
+  Returns:
+    The debiased average (float32 or wider).
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.bias_correction(jnp.array([0.1]), 0.9, jnp.asarray(1))
+    Array([1.], dtype=float32)
 
   The factor is computed in float32 and the division is done in the wider of
   float32 and the moment dtype, so the result is float32 (or wider) even for

@@ -32,4 +32,12 @@ CASES = [
         gradtx.add_decayed_weights(1e-2), gradtx.scale_by_learning_rate(lr)),
          lambda lr: optax.chain(optax.add_decayed_weights(1e-2),
                                 optax.scale_by_learning_rate(lr))),
+    Case('scale_by_param_block_norm', lambda lr: _then_lr(
+        gradtx.scale_by_param_block_norm(), lr),
+         lambda lr: _then_lr(optax.scale_by_param_block_norm(), lr, optax),
+         converges=False),
+    Case('normalize_by_update_norm', lambda lr: _then_lr(
+        gradtx.normalize_by_update_norm(), lr),
+         lambda lr: _then_lr(optax.normalize_by_update_norm(), lr, optax),
+         converges=False),
 ]
