@@ -7,6 +7,9 @@ step, restart points, the end and beyond.
 
 import math
 
+import jax
+import jax.numpy as jnp
+
 import numpy as np
 import pytest
 
@@ -242,3 +245,16 @@ def test_mxnet_poly_and_cosine():
 def test_bad_input(fn, kwargs, arg):
   with pytest.raises(ValueError, match=arg):
     fn(**kwargs)
+
+
+@pytest.mark.parametrize('make', [
+    lambda n: gradtx.linear_schedule_with_warmup(1.0, 5, n),
+    lambda n: gradtx.polynomial_decay_schedule_with_warmup(1.0, 5, n, 0.0),
+    lambda n: gradtx.wsd_schedule(1.0, 5, n - 5, n, decay_type='linear'),
+])
+def test_hf_steps_beyond_float32_integers(make):
+  # n = 2**25 + 3 is not a float32; one step before the end the factor is
+  # 1 / (n - 5) (transformers computes it in float64 from Python ints).
+  n = 2**25 + 3
+  got = float(jax.jit(make(n))(jnp.int32(n - 1)))
+  np.testing.assert_allclose(got, 1 / (n - 5), rtol=1e-5)

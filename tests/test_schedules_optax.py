@@ -2,6 +2,9 @@
 
 import inspect
 
+import jax
+import jax.numpy as jnp
+
 import numpy as np
 import pytest
 
@@ -139,3 +142,10 @@ def test_same_signature_as_optax(name):
 def test_bad_input(fn, kwargs, arg):
   with pytest.raises(ValueError, match=arg):
     fn(**kwargs)
+
+
+def test_linear_schedule_reaches_end_value_exactly_under_jit():
+  f = jax.jit(gradtx.linear_schedule(1.0, 0.0, transition_steps=100))
+  assert float(f(jnp.int32(100))) == 0.0
+  assert float(f(jnp.int32(99))) == pytest.approx(0.01, rel=1e-5)
+

@@ -160,3 +160,27 @@ def test_warm_restarts_exact_at_every_restart_for_large_steps():
 def test_bad_input(fn, kwargs, arg):
   with pytest.raises(ValueError, match=arg):
     fn(**kwargs)
+
+
+def test_cosine_annealing_accurate_near_minimum_under_jit():
+  # PyTorch's closed form in float64; the last steps of a long cycle are tiny
+  # values that 1 + cos(.) (or cos(.)**2) computes with a large relative error.
+  t_max = 1000
+  t = np.arange(990, 1011)
+  want = LR * (1 + np.cos(np.pi * t / t_max)) / 2
+  f = jax.jit(jax.vmap(schedules.cosine_annealing_lr(LR, t_max)))
+  np.testing.assert_allclose(f(jnp.asarray(t, jnp.int32)), want, rtol=1e-5)
+  g = jax.jit(jax.vmap(schedules.cosine_annealing_warm_restarts(LR, t_max, 2)))
+  t = np.arange(990, 1000)
+  np.testing.assert_allclose(g(jnp.asarray(t, jnp.int32)), want[:10],
+                             rtol=1e-5)
+
+
+@pytest.mark.parametrize('name', ['polynomial_lr', 'cosine_annealing_lr'])
+def test_steps_beyond_float32_integers(name):
+  # 2**25 + 3 is not a float32; the step before the end is one step from 0.
+  n = 2**25 + 3
+  f = jax.jit(getattr(schedules, name)(1.0, n))
+  want = {'polynomial_lr': 1 / n,
+          'cosine_annealing_lr': np.sin(np.pi / (2 * n))**2}[name]
+  np.testing.assert_allclose(float(f(jnp.int32(n - 1))), want, rtol=1e-4)

@@ -132,12 +132,25 @@ def power(base: Any, exponent: Any) -> jax.Array:
   return jnp.power(base, exponent)
 
 
+def elapsed(count: Any, start: int = 0) -> jax.Array:
+  """``count - start`` as a float32 array, subtracted exactly first.
+
+  An integer step is reduced in integers before the conversion: float32
+  holds integers exactly only up to ``2**24``, so converting a large step
+  first would round it (``2**25 + 3`` becomes ``2**25 + 4``).
+  """
+  count = jnp.asarray(count)
+  if jnp.issubdtype(count.dtype, jnp.integer):
+    return as_float(count - start)
+  return as_float(count) - start
+
+
 def remaining(count: Any, total: int) -> jax.Array:
   """``clip((total - count) / total, 0, 1)`` in float32.
 
-  Formed as a difference of integers first (no cancellation near the end,
-  unlike ``1 - count / total``) and clipped, because under ``jit`` XLA may
-  divide by a constant as a multiplication by its reciprocal, which can
-  overshoot by an ulp.
+  Formed as a difference of integers first (exact for every int32 step and
+  no cancellation near the end, unlike ``1 - count / total``) and clipped,
+  because under ``jit`` XLA may divide by a constant as a multiplication by
+  its reciprocal, which can overshoot by an ulp.
   """
-  return jnp.clip((total - as_float(count)) / total, 0.0, 1.0)
+  return jnp.clip(-elapsed(count, total) / total, 0.0, 1.0)

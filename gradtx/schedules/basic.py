@@ -88,9 +88,10 @@ def polynomial_schedule(
 
   def schedule(count):
     done = jnp.clip(count - transition_begin, 0, transition_steps)
-    # Optax's 1 - done / T, clipped: under jit XLA may divide by T as a
-    # multiplication by 1/T, which can overshoot 1 by an ulp at the end.
-    remaining = jnp.clip(1 - done / transition_steps, 0.0, 1.0)
+    # Optax's 1 - done / T, clipped, and exactly 0 at the end: under jit XLA
+    # may divide by T as a multiplication by 1/T, which misses 1 by an ulp.
+    remaining = jnp.where(done >= transition_steps, 0.0,
+                          jnp.clip(1 - done / transition_steps, 0.0, 1.0))
     return (init_value - end_value) * remaining**power + end_value
 
   return schedule

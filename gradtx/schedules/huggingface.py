@@ -40,12 +40,16 @@ def _check(num_warmup_steps, num_training_steps=None):
 
 
 def _warmed(learning_rate, num_warmup_steps, after):
-  """``eta_0 * (s / max(1, W) if s < W else after(s))``."""
+  """``eta_0 * (s / max(1, W) if s < W else after(s))``.
+
+  ``after`` gets the step itself, to count steps from a boundary in integers
+  with :func:`~gradtx.schedules._validation.elapsed` (exact at any step).
+  """
 
   def schedule(count):
-    s = v.as_float(count)
-    warm = s / float(max(1, num_warmup_steps))
-    return learning_rate * jnp.where(s < num_warmup_steps, warm, after(s))
+    warm = v.as_float(count) / float(max(1, num_warmup_steps))
+    return learning_rate * jnp.where(
+        jnp.asarray(count) < num_warmup_steps, warm, after(count))
 
   return schedule
 
@@ -55,8 +59,8 @@ def _half_cosine(x):
   return jnp.cos(0.5 * jnp.pi * x)**2
 
 
-def _progress(s, num_warmup_steps, num_training_steps):
-  return (s - num_warmup_steps) / float(
+def _progress(count, num_warmup_steps, num_training_steps):
+  return v.elapsed(count, num_warmup_steps) / float(
       max(1, num_training_steps - num_warmup_steps))
 
 
@@ -80,7 +84,7 @@ def constant_schedule_with_warmup(learning_rate: Any,
     0.5 1.0
   """
   _check(num_warmup_steps)
-  return _warmed(learning_rate, num_warmup_steps, lambda s: jnp.ones_like(s))
+  return _warmed(learning_rate, num_warmup_steps, lambda c: jnp.ones_like(v.as_float(c)))
 
 
 def linear_schedule_with_warmup(learning_rate: Any, num_warmup_steps: int,
@@ -106,7 +110,8 @@ def linear_schedule_with_warmup(learning_rate: Any, num_warmup_steps: int,
   _check(num_warmup_steps, num_training_steps)
   span = float(max(1, num_training_steps - num_warmup_steps))
   return _warmed(learning_rate, num_warmup_steps,
-                 lambda s: jnp.maximum(0.0, (num_training_steps - s) / span))
+                 lambda c: jnp.maximum(
+                     0.0, -v.elapsed(c, num_training_steps) / span))
 
 
 def cosine_schedule_with_warmup(learning_rate: Any, num_warmup_steps: int,
@@ -138,8 +143,8 @@ def cosine_schedule_with_warmup(learning_rate: Any, num_warmup_steps: int,
   _check(num_warmup_steps, num_training_steps)
   return _warmed(
       learning_rate, num_warmup_steps,
-      lambda s: _half_cosine(2.0 * float(num_cycles) * _progress(
-          s, num_warmup_steps, num_training_steps)))
+      lambda c: _half_cosine(2.0 * float(num_cycles) * _progress(
+          c, num_warmup_steps, num_training_steps)))
 
 
 def cosine_with_hard_restarts_schedule_with_warmup(
@@ -170,10 +175,10 @@ def cosine_with_hard_restarts_schedule_with_warmup(
   """
   _check(num_warmup_steps, num_training_steps)
 
-  def after(s):
+  def after(count):
     # (c p) mod 1 as ((c (s - W)) mod span) / span: exact for integer c.
     span = float(max(1, num_training_steps - num_warmup_steps))
-    done = s - num_warmup_steps
+    done = v.elapsed(count, num_warmup_steps)
     phase = jnp.remainder(float(num_cycles) * done, span) / span
     return jnp.where(done >= span, 0.0, _half_cosine(phase))
 
@@ -221,9 +226,10 @@ def polynomial_decay_schedule_with_warmup(
   def schedule(count):
     s = v.as_float(count)
     warm = learning_rate * s / float(max(1, num_warmup_steps))
-    remaining = jnp.clip((num_training_steps - s) / span, 0.0, 1.0)
+    remaining = jnp.clip(-v.elapsed(count, num_training_steps) / span, 0.0,
+                         1.0)
     decay = (learning_rate - lr_end) * remaining**power + lr_end
-    return jnp.where(s < num_warmup_steps, warm, decay)
+    return jnp.where(jnp.asarray(count) < num_warmup_steps, warm, decay)
 
   return schedule
 
@@ -262,7 +268,7 @@ def inverse_sqrt_schedule(learning_rate: Any, num_warmup_steps: int,
   v.check_steps('timescale', timescale)
   shift = timescale - num_warmup_steps
   return _warmed(learning_rate, num_warmup_steps,
-                 lambda s: jnp.sqrt(timescale / (s + shift)))
+                 lambda c: jnp.sqrt(timescale / v.elapsed(c, -shift)))
 
 
 def cosine_with_min_lr_schedule_with_warmup(
@@ -306,8 +312,8 @@ def cosine_with_min_lr_schedule_with_warmup(
     _checks.check_unit_interval('min_lr_rate', min_lr_rate)
     rate = min_lr_rate
 
-  def after(s):
-    p = _progress(s, num_warmup_steps, num_training_steps)
+  def after(count):
+    p = _progress(count, num_warmup_steps, num_training_steps)
     wave = _half_cosine(2.0 * float(num_cycles) * p)
     return jnp.maximum(0.0, wave * (1 - rate) + rate)
 
@@ -388,7 +394,7 @@ def wsd_schedule(
   m = min_lr_ratio
 
   def schedule(count):
-    s = v.as_float(count)
+    s, c = v.as_float(count), jnp.asarray(count)
     x = jnp.clip(s / float(max(1, w)), 0.0, 1.0)
     if warmup_type == 'linear':
       up = x
@@ -396,17 +402,20 @@ def wsd_schedule(
       up = jnp.sin(0.5 * jnp.pi * x)**2
     else:
       up = 1.0 - jnp.sqrt(1.0 - x)
-    y = jnp.clip((s - stable_end) / float(max(1, num_decay_steps)), 0.0, 1.0)
+    y = jnp.clip(v.elapsed(count, stable_end) / float(max(1, num_decay_steps)),
+                 0.0, 1.0)
     if decay_type == 'linear':
-      down = 1.0 - y
+      # 1 - y, counted from the end in integers: exact near the end.
+      down = jnp.clip(-v.elapsed(count, decay_end) /
+                      float(max(1, num_decay_steps)), 0.0, 1.0)
     elif decay_type == 'cosine':
       down = _half_cosine(2.0 * float(num_cycles) * y)
     else:
       down = 1.0 - jnp.sqrt(y)
     factor = jnp.where(
-        s < w, jnp.maximum(0.0, up * (1 - m) + m),
-        jnp.where(s < stable_end, 1.0,
-                  jnp.where(s < decay_end,
+        c < w, jnp.maximum(0.0, up * (1 - m) + m),
+        jnp.where(c < stable_end, 1.0,
+                  jnp.where(c < decay_end,
                             jnp.maximum(0.0, down * (1 - m) + m), m)))
     return learning_rate * factor
 

@@ -175,9 +175,12 @@ def polynomial_lr(learning_rate: Any, total_iters: int = 5,
   return schedule
 
 
-def _cosine(eta_max, eta_min, t, period):
-  # (1 + cos(pi t/T)) / 2 as cos(pi t/(2T))**2: accurate near the minimum.
-  return eta_min + (eta_max - eta_min) * jnp.cos(0.5 * jnp.pi * t / period)**2
+def _cosine(eta_max, eta_min, left, period):
+  # (1 + cos(pi t/T)) / 2 as sin(pi (T - t)/(2T))**2, with the steps left
+  # T - t counted exactly in integers: accurate to a few ulps near the
+  # minimum, where 1 + cos(.) or cos(.)**2 lose most of their digits.
+  return eta_min + (eta_max - eta_min) * jnp.sin(
+      0.5 * jnp.pi * (left / period))**2
 
 
 def cosine_annealing_lr(learning_rate: Any, T_max: int,  # pylint: disable=invalid-name
@@ -206,9 +209,9 @@ def cosine_annealing_lr(learning_rate: Any, T_max: int,  # pylint: disable=inval
   """
   v.check_steps('T_max', T_max)
   # The cosine has period 2 T_max: reduce the step exactly first.
-  return lambda count: _cosine(learning_rate, eta_min,
-                               v.as_float(jnp.remainder(count, 2 * T_max)),
-                               float(T_max))
+  return lambda count: _cosine(
+      learning_rate, eta_min,
+      -v.elapsed(jnp.remainder(count, 2 * T_max), T_max), float(T_max))
 
 
 def cosine_annealing_warm_restarts(learning_rate: Any, T_0: int,  # pylint: disable=invalid-name
@@ -249,17 +252,21 @@ def cosine_annealing_warm_restarts(learning_rate: Any, T_0: int,  # pylint: disa
 
     def periodic(count):
       t_cur = jnp.remainder(count, T_0)
-      return _cosine(learning_rate, eta_min, v.as_float(t_cur), float(T_0))
+      return _cosine(learning_rate, eta_min, -v.elapsed(t_cur, T_0),
+                     float(T_0))
 
     return periodic
-  # Cycle starts, exactly, up to the int32 range.
-  starts, lengths, start, length = [], [], 0, T_0
+  # Cycle starts and ends, exactly, up to the int32 range (the end of the
+  # last cycle is clipped to it: no int32 step reaches it).
+  starts, ends, lengths, start, length = [], [], [], 0, T_0
   while start < 2**31 - 1:
     starts.append(start)
+    ends.append(min(start + length, 2**31 - 1))
     lengths.append(float(length))
     start += length
     length *= T_mult
   starts_np = np.asarray(starts, np.int32)
+  ends_np = np.asarray(ends, np.int32)
   lengths_np = np.asarray(lengths, np.float32)
 
   def schedule(count):
@@ -267,9 +274,9 @@ def cosine_annealing_warm_restarts(learning_rate: Any, T_0: int,  # pylint: disa
     i = jnp.searchsorted(jnp.asarray(starts_np, jnp.int32), count,
                          side='right') - 1
     i = jnp.maximum(i, 0)
-    t_cur = count - jnp.asarray(starts_np, jnp.int32)[i]
+    ends = jnp.asarray(ends_np, jnp.int32)[i]
     period = jnp.asarray(lengths_np, jnp.float32)[i]
-    return _cosine(learning_rate, eta_min, v.as_float(t_cur), period)
+    return _cosine(learning_rate, eta_min, v.elapsed(ends - count), period)
 
   return schedule
 
