@@ -258,3 +258,64 @@ def test_hf_steps_beyond_float32_integers(make):
   n = 2**25 + 3
   got = float(jax.jit(make(n))(jnp.int32(n - 1)))
   np.testing.assert_allclose(got, 1 / (n - 5), rtol=1e-5)
+
+
+# MXNet and MindSpore above 2**24 (float32 does not hold every integer):
+# evaluated under jit with an int32 step against the formula in float64.
+BIG = 2**25 + 3
+
+
+def _cos_to_end(x):  # (1 + cos(pi x)) / 2
+  return math.sin(0.5 * math.pi * (1.0 - x))**2
+
+
+LARGE_STEP_CASES = [
+    ('mxnet_factor',
+     lambda: gradtx.factor_scheduler(BIG, factor=0.5, base_lr=1.0),
+     lambda n: 0.5**max(math.ceil(n / BIG) - 1, 0), [BIG - 1, BIG, BIG + 1]),
+    ('mxnet_poly',
+     lambda: gradtx.poly_scheduler(BIG + 10, base_lr=1.0, pwr=2,
+                                   warmup_steps=BIG),
+     lambda n: n / BIG if n < BIG else (1 - (min(n, BIG + 10) - BIG) / 10)**2,
+     [BIG - 1, BIG, BIG + 1, BIG + 5, BIG + 9, BIG + 11]),
+    ('mxnet_poly_end',
+     lambda: gradtx.poly_scheduler(BIG, base_lr=1.0, pwr=1),
+     lambda n: max(BIG - n, 0) / BIG, [BIG - 2, BIG - 1, BIG, BIG + 1]),
+    ('mxnet_cosine',
+     lambda: gradtx.cosine_scheduler(BIG + 10, base_lr=1.0, warmup_steps=BIG),
+     lambda n: n / BIG if n < BIG else _cos_to_end((min(n, BIG + 10) - BIG) / 10),
+     [BIG - 1, BIG, BIG + 1, BIG + 5, BIG + 9, BIG + 11]),
+    ('mindspore_natural_exp_stair',
+     lambda: gradtx.natural_exp_decay(1.0, 1.0, BIG - 1, is_stair=True),
+     lambda t: math.exp(-(t // (BIG - 1))), [BIG - 2, BIG - 1, BIG]),
+    ('mindspore_exponential_decay_lr_stair',
+     lambda: gradtx.exponential_decay_lr(1.0, 0.5, 2**26, 1, BIG - 1, True),
+     lambda t: 0.5**(t // (BIG - 1)), [BIG - 2, BIG - 1, BIG]),
+    ('mindspore_inverse_decay_lr_stair',
+     lambda: gradtx.inverse_decay_lr(1.0, 1.0, 2**26, 1, BIG - 1, True),
+     lambda t: 1 / (1 + t // (BIG - 1)), [BIG - 2, BIG - 1, BIG]),
+    ('mindspore_natural_exp_decay_lr_stair',
+     lambda: gradtx.natural_exp_decay_lr(1.0, 1e-7, 2**26, 1, BIG - 1, True),
+     lambda t: math.exp(-1e-7 * (BIG - 1) * (t // (BIG - 1))),
+     [BIG - 2, BIG - 1, BIG]),
+    ('mindspore_polynomial_decay_lr',
+     lambda: gradtx.polynomial_decay_lr(1.0, 0.0, 2**26, 1, BIG, 1.0),
+     lambda t: (BIG - min(t, BIG)) / BIG, [BIG - 2, BIG - 1, BIG, BIG + 1]),
+    ('mindspore_polynomial_decay_lr_update',
+     lambda: gradtx.polynomial_decay_lr(1.0, 0.0, 2**26, 1, 10, 1.0, True),
+     lambda t: (10 * math.ceil(t / 10) - t) / (10 * math.ceil(t / 10)),
+     [BIG - 1, BIG, BIG + 1, BIG + 7]),
+    ('mindspore_cosine_decay_lr',
+     lambda: gradtx.cosine_decay_lr(0.0, 1.0, 2**26, 1, BIG),
+     lambda t: _cos_to_end(min(t, BIG) / BIG), [BIG - 1, BIG, BIG + 1]),
+]
+
+
+@pytest.mark.parametrize('make,exact,steps',
+                         [c[1:] for c in LARGE_STEP_CASES],
+                         ids=[c[0] for c in LARGE_STEP_CASES])
+def test_steps_beyond_float32_integers(make, exact, steps):
+  f = jax.jit(make())
+  got = [float(f(jnp.int32(t))) for t in steps]
+  np.testing.assert_allclose(got, [exact(t) for t in steps], rtol=1e-5,
+                             atol=1e-12)

@@ -1,10 +1,12 @@
 """Keras 3 schedules (JAX backend) as the oracle for gradtx.schedules.keras."""
 
+import math
 import os
 
 os.environ.setdefault('KERAS_BACKEND', 'jax')
 
 import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -110,3 +112,70 @@ def test_cosine_decay_restarts(t_mul, m_mul, alpha, first):
 def test_bad_input(fn, kwargs, arg):
   with pytest.raises(ValueError, match=arg):
     fn(**kwargs)
+
+
+# Steps above 2**24, where float32 does not hold every integer: each schedule
+# is evaluated under jit with an int32 step and compared with its formula in
+# float64 (Keras itself rounds the step to float32 there).
+BIG = 2**25 + 3
+
+
+def _poly(t, d, power, cycle):
+  t = np.float64(t)
+  if cycle:
+    h = d * (1.0 if t == 0 else math.ceil(t / d))
+  else:
+    t, h = min(t, d), d
+  return ((h - t) / h)**power
+
+
+def _cos(x):  # 0.5 (1 + cos(pi x)), x in [0, 1]
+  return math.sin(0.5 * math.pi * (1.0 - x))**2
+
+
+def _restart(t, d, t_mul):
+  if t_mul == 1.0:
+    return _cos((t % d) / d)
+  i, start = 0, 0
+  while start + d * t_mul**i <= t:
+    start, i = start + d * t_mul**i, i + 1
+  return _cos((t - start) / (d * t_mul**i))
+
+
+_S2 = 10 * (2**22 - 1)  # a restart of (d=10, t_mul=2) above 2**25
+
+LARGE_STEP_CASES = [
+    ('inverse_time_staircase',
+     lambda: gradtx.inverse_time_decay(1.0, BIG - 1, 1.0, staircase=True),
+     lambda t: 1.0 / (1.0 + t // (BIG - 1)), [BIG - 2, BIG - 1, BIG]),
+    ('polynomial', lambda: gradtx.polynomial_decay(1.0, BIG, 0.0, 1.0),
+     lambda t: _poly(t, BIG, 1.0, False), [BIG - 1, BIG, BIG + 1]),
+    ('polynomial_sqrt', lambda: gradtx.polynomial_decay(1.0, BIG, 0.0, 0.5),
+     lambda t: _poly(t, BIG, 0.5, False), [BIG - 2, BIG - 1, BIG]),
+    ('polynomial_cycle',
+     lambda: gradtx.polynomial_decay(1.0, 10, 0.0, 1.0, cycle=True),
+     lambda t: _poly(t, 10, 1.0, True), [BIG - 1, BIG, BIG + 1, BIG + 7]),
+    ('cosine', lambda: gradtx.cosine_decay(1.0, BIG),
+     lambda t: _cos(min(t, BIG) / BIG), [BIG - 1, BIG, BIG + 1]),
+    ('cosine_warmup',
+     lambda: gradtx.cosine_decay(0.0, 10, warmup_target=1.0,
+                                 warmup_steps=BIG),
+     lambda t: t / BIG if t < BIG else _cos(min(t - BIG, 10) / 10),
+     [BIG - 1, BIG, BIG + 1, BIG + 5, BIG + 9, BIG + 11]),
+    ('cosine_restarts_t_mul_1',
+     lambda: gradtx.cosine_decay_restarts(1.0, 10, t_mul=1.0),
+     lambda t: _restart(t, 10, 1.0), [BIG - 1, BIG, BIG + 1, BIG + 3]),
+    ('cosine_restarts_t_mul_2',
+     lambda: gradtx.cosine_decay_restarts(1.0, 10, t_mul=2.0),
+     lambda t: _restart(t, 10, 2.0), [_S2 - 1, _S2, _S2 + 1, _S2 + 3]),
+]
+
+
+@pytest.mark.parametrize('make,exact,steps',
+                         [c[1:] for c in LARGE_STEP_CASES],
+                         ids=[c[0] for c in LARGE_STEP_CASES])
+def test_steps_beyond_float32_integers(make, exact, steps):
+  f = jax.jit(make())
+  got = [float(f(jnp.int32(t))) for t in steps]
+  np.testing.assert_allclose(got, [exact(t) for t in steps], rtol=1e-5,
+                             atol=1e-12)

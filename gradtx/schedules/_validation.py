@@ -154,3 +154,28 @@ def remaining(count: Any, total: int) -> jax.Array:
   its reciprocal, which can overshoot by an ulp.
   """
   return jnp.clip(-elapsed(count, total) / total, 0.0, 1.0)
+
+
+def floor_ratio(count: Any, period: int) -> jax.Array:
+  """``floor(count / period)`` as float32, in integers for an integer step.
+
+  Rounding a large step to float32 first can move it across a multiple of
+  ``period`` (``2**25 + 1`` becomes ``2**25``).
+  """
+  count = jnp.asarray(count)
+  if jnp.issubdtype(count.dtype, jnp.integer):
+    return as_float(jnp.floor_divide(count, period))
+  return jnp.floor(as_float(count) / period)
+
+
+def ratio(count: Any, period: int) -> jax.Array:
+  """``count / period`` as float32, split as ``q + r / period`` for ints.
+
+  The whole part and the remainder are exact integers, so the result keeps
+  the phase within the period at any int32 step.
+  """
+  count = jnp.asarray(count)
+  if jnp.issubdtype(count.dtype, jnp.integer):
+    q = jnp.floor_divide(count, period)
+    return as_float(q) + as_float(count - q * period) / period
+  return as_float(count) / period

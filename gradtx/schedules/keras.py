@@ -91,9 +91,10 @@ def inverse_time_decay(initial_learning_rate: Any, decay_steps: int,
   v.check_decay_rate('decay_rate', decay_rate)
 
   def schedule(count):
-    p = v.as_float(count) / float(decay_steps)
     if staircase:
-      p = jnp.floor(p)
+      p = v.floor_ratio(count, decay_steps)
+    else:
+      p = v.ratio(count, decay_steps)
     return initial_learning_rate / (1.0 + decay_rate * p)
 
   return schedule
@@ -133,14 +134,20 @@ def polynomial_decay(initial_learning_rate: Any, decay_steps: int,
                     'initial_learning_rate', initial_learning_rate)
   d = float(decay_steps)
 
-  def schedule(count):
-    t = v.as_float(count)
-    if cycle:
+  def cycled(count):
+    count = jnp.asarray(count)
+    if not jnp.issubdtype(count.dtype, jnp.integer):
+      t = v.as_float(count)
       horizon = d * jnp.where(t == 0, 1.0, jnp.ceil(t / d))
-    else:
-      t = jnp.minimum(t, d)
-      horizon = d
-    left = jnp.clip((horizon - t) / horizon, 0.0, 1.0)
+      return jnp.clip((horizon - t) / horizon, 0.0, 1.0)
+    # horizon - t is (-t) mod d (d at t = 0): exact in integers.
+    periods = jnp.where(count == 0, 1, -jnp.floor_divide(-count, decay_steps))
+    to_go = jnp.where(count == 0, decay_steps,
+                      jnp.remainder(-count, decay_steps))
+    return jnp.clip(v.as_float(to_go) / (v.as_float(periods) * d), 0.0, 1.0)
+
+  def schedule(count):
+    left = cycled(count) if cycle else v.remaining(count, decay_steps)
     return ((initial_learning_rate - end_learning_rate) * left**power
             + end_learning_rate)
 
@@ -192,15 +199,15 @@ def cosine_decay(initial_learning_rate: Any, decay_steps: int,
                    + alpha)
 
   if warmup_target is None:
-    return lambda count: decay(jnp.minimum(v.as_float(count), d),
+    return lambda count: decay(jnp.minimum(v.elapsed(count), d),
                                initial_learning_rate)
-  w = float(warmup_steps)
 
   def schedule(count):
-    t = jnp.minimum(v.as_float(count), d + w)
-    warm = ((warmup_target - initial_learning_rate) * (t / max(w, 1.0))
-            + initial_learning_rate)
-    return jnp.where(t < w, warm, decay(t - w, warmup_target))
+    warm = ((warmup_target - initial_learning_rate)
+            * v.ratio(count, max(warmup_steps, 1)) + initial_learning_rate)
+    done = jnp.minimum(v.elapsed(count, warmup_steps), d)
+    return jnp.where(jnp.asarray(count) < warmup_steps, warm,
+                     decay(done, warmup_target))
 
   return schedule
 
@@ -250,7 +257,12 @@ def cosine_decay_restarts(initial_learning_rate: Any, first_decay_steps: int,
 
   def schedule(count):
     frac = v.as_float(count) / d
-    if t_mul == 1.0:
+    integer = jnp.issubdtype(jnp.asarray(count).dtype, jnp.integer)
+    if t_mul == 1.0 and integer:
+      # Whole periods and the phase in integers: exact at any int32 step.
+      i = v.floor_ratio(count, first_decay_steps)
+      x = v.as_float(jnp.remainder(count, first_decay_steps)) / d
+    elif t_mul == 1.0:
       i = jnp.floor(frac)
       x = frac - i
     else:

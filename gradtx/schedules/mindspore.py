@@ -88,9 +88,10 @@ def natural_exp_decay(learning_rate: Any, decay_rate: float, decay_steps: int,
   v.check_steps('decay_steps', decay_steps)
 
   def schedule(count):
-    p = v.as_float(count) / float(decay_steps)
     if is_stair:
-      p = jnp.floor(p)
+      p = v.floor_ratio(count, decay_steps)
+    else:
+      p = v.ratio(count, decay_steps)
     return learning_rate * jnp.exp(-decay_rate * p)
 
   return schedule
@@ -104,9 +105,21 @@ def _check_epochs(total_step, step_per_epoch, **epochs):
 
 
 def _epoch(count, total_step, step_per_epoch):
-  """``floor(i / step_per_epoch)`` with ``i`` held at the list's last index."""
+  """``floor(i / step_per_epoch)`` with ``i`` held at the list's last index.
+
+  Kept in integers for an integer step: float32 does not hold every integer
+  above ``2**24``, so the callers divide it with the helpers of
+  ``_validation`` that work in integers.
+  """
   i = jnp.clip(count, 0, total_step - 1)
-  return v.as_float(jnp.floor_divide(i, step_per_epoch))
+  return jnp.floor_divide(i, step_per_epoch)
+
+
+def _epochs_per(e, decay_epoch, is_stair):
+  """``E / D`` (``floor(E / D)`` if ``is_stair``) as float32."""
+  if is_stair:
+    return v.floor_ratio(e, decay_epoch)
+  return v.ratio(e, decay_epoch)
 
 
 def piecewise_constant_lr(milestone: Sequence[int],
@@ -183,9 +196,8 @@ def exponential_decay_lr(learning_rate: Any, decay_rate: float,
   _check_epochs(total_step, step_per_epoch, decay_epoch=decay_epoch)
 
   def schedule(count):
-    p = _epoch(count, total_step, step_per_epoch) / decay_epoch
-    if is_stair:
-      p = jnp.floor(p)
+    p = _epochs_per(_epoch(count, total_step, step_per_epoch), decay_epoch,
+                    is_stair)
     return learning_rate * v.power(decay_rate, p)
 
   return schedule
@@ -227,7 +239,9 @@ def natural_exp_decay_lr(learning_rate: Any, decay_rate: float,
   def schedule(count):
     e = _epoch(count, total_step, step_per_epoch)
     if is_stair:
-      e = jnp.floor(e / decay_epoch) * decay_epoch
+      e = v.floor_ratio(e, decay_epoch) * decay_epoch
+    else:
+      e = v.as_float(e)
     return learning_rate * jnp.exp(-decay_rate * e)
 
   return schedule
@@ -263,9 +277,8 @@ def inverse_decay_lr(learning_rate: Any, decay_rate: float, total_step: int,
   _check_epochs(total_step, step_per_epoch, decay_epoch=decay_epoch)
 
   def schedule(count):
-    p = _epoch(count, total_step, step_per_epoch) / decay_epoch
-    if is_stair:
-      p = jnp.floor(p)
+    p = _epochs_per(_epoch(count, total_step, step_per_epoch), decay_epoch,
+                    is_stair)
     return learning_rate / (1 + decay_rate * p)
 
   return schedule
@@ -300,7 +313,8 @@ def cosine_decay_lr(min_lr: Any, max_lr: Any, total_step: int,
   half = 0.5 * (max_lr - min_lr)
 
   def schedule(count):
-    e = jnp.minimum(_epoch(count, total_step, step_per_epoch), decay_epoch)
+    e = v.as_float(jnp.minimum(_epoch(count, total_step, step_per_epoch),
+                               decay_epoch))
     return min_lr + 2 * half * jnp.cos(0.5 * jnp.pi * e / decay_epoch)**2
 
   return schedule
@@ -347,10 +361,13 @@ def polynomial_decay_lr(learning_rate: Any, end_learning_rate: Any,
   def schedule(count):
     e = _epoch(count, total_step, step_per_epoch)
     if update_decay_epoch:
-      horizon = decay_epoch * jnp.maximum(jnp.ceil(e / decay_epoch), 1.0)
+      # D' - E is (-E) mod D (D at E = 0), exact in integers.
+      periods = jnp.maximum(-v.floor_ratio(-e, decay_epoch), 1.0)
+      to_go = jnp.where(e == 0, decay_epoch, jnp.remainder(-e, decay_epoch))
+      left = jnp.clip(v.as_float(to_go) / (periods * decay_epoch), 0.0, 1.0)
     else:
-      e, horizon = jnp.minimum(e, decay_epoch), float(decay_epoch)
-    return delta * jnp.clip((horizon - e) / horizon, 0.0, 1.0)**power + end_learning_rate
+      left = v.remaining(e, decay_epoch)
+    return delta * left**power + end_learning_rate
 
   return schedule
 
@@ -380,6 +397,6 @@ def warmup_lr(learning_rate: Any, total_step: int, step_per_epoch: int,
 
   def schedule(count):
     e = jnp.minimum(_epoch(count, total_step, step_per_epoch), warmup_epoch)
-    return learning_rate * e / warmup_epoch
+    return learning_rate * v.as_float(e) / warmup_epoch
 
   return schedule

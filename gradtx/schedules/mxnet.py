@@ -41,12 +41,12 @@ def _with_warmup(after, base_lr, warmup_steps, warmup_begin_lr, warmup_mode):
     return after
 
   def schedule(count):
-    n = v.as_float(count)
+    n = v.ratio(count, warmup_steps)
     if warmup_mode == 'linear':
-      warm = warmup_begin_lr + (base_lr - warmup_begin_lr) * n / warmup_steps
+      warm = warmup_begin_lr + (base_lr - warmup_begin_lr) * n
     else:
       warm = warmup_begin_lr + 0.0 * n
-    return jnp.where(n < warmup_steps, warm, after(count))
+    return jnp.where(jnp.asarray(count) < warmup_steps, warm, after(count))
 
   return schedule
 
@@ -94,7 +94,8 @@ def factor_scheduler(step: int, factor: float = 1, stop_factor_lr: Any = 1e-8,
   _check_warmup(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
 
   def after(count):
-    k = jnp.maximum(jnp.ceil(v.as_float(count) / step) - 1, 0.0)
+    # ceil(n / s) - 1 in integers for an integer n (exact at any step).
+    k = jnp.maximum(-v.floor_ratio(-jnp.asarray(count), step) - 1, 0.0)
     lr = base_lr * v.power(factor, k)
     return jnp.where(k >= 1, jnp.maximum(lr, stop_factor_lr), lr)
 
@@ -189,8 +190,8 @@ def poly_scheduler(max_update: int, base_lr: Any = 0.01, pwr: float = 2,
   span = float(max_update - warmup_steps)
 
   def after(count):
-    n = jnp.minimum(v.as_float(count), max_update)
-    return final_lr + (base_lr - final_lr) * jnp.clip((max_update - n) / span, 0.0, 1.0)**pwr
+    left = jnp.clip(-v.elapsed(count, max_update) / span, 0.0, 1.0)
+    return final_lr + (base_lr - final_lr) * left**pwr
 
   return _with_warmup(after, base_lr, warmup_steps, warmup_begin_lr,
                       warmup_mode)
@@ -229,10 +230,10 @@ def cosine_scheduler(max_update: int, base_lr: Any = 0.01, final_lr: Any = 0,
   span = float(max_update - warmup_steps)
 
   def after(count):
-    n = jnp.minimum(v.as_float(count), max_update)
+    done = jnp.minimum(v.elapsed(count, warmup_steps), span)
     # (1 + cos x) / 2 as cos(x/2)**2: accurate near the end.
     return final_lr + (base_lr - final_lr) * jnp.cos(
-        0.5 * math.pi * (n - warmup_steps) / span)**2
+        0.5 * math.pi * done / span)**2
 
   return _with_warmup(after, base_lr, warmup_steps, warmup_begin_lr,
                       warmup_mode)
