@@ -383,6 +383,21 @@ def scale_by_adadelta(
 # ---------------------------------------------------------------------------
 # Scaling by the size of each parameter array.
 # ---------------------------------------------------------------------------
+def _scale_by_param_block(name, measure, min_scale):
+  """``u = g · measure(θ, min_scale)`` per parameter array (stateless)."""
+  _checks.check_non_negative('min_scale', min_scale)
+
+  def update_fn(updates, state, params=None):
+    _checks.require_params(name, params)
+    out = jax.tree.map(
+        lambda g, p: None if g is None else g * measure(p, min_scale),
+        updates, params, is_leaf=lambda x: x is None,
+    )
+    return _leafwise.like_updates(out, updates), state
+
+  return base.transformation(name, lambda params: base.EmptyState(), update_fn)
+
+
 def scale_by_param_block_rms(min_scale: float = 1e-3) -> base.GradientTransformation:
   r"""Multiplies each update array by the RMS of its parameter array.
 
@@ -410,19 +425,8 @@ def scale_by_param_block_rms(min_scale: float = 1e-3) -> base.GradientTransforma
     Shazeer & Stern, *Adafactor: Adaptive Learning Rates with Sublinear
     Memory Cost*, ICML 2018.
   """
-  _checks.check_non_negative('min_scale', min_scale)
-
-  def update_fn(updates, state, params=None):
-    _checks.require_params('scale_by_param_block_rms', params)
-    out = jax.tree.map(
-        lambda g, p: None if g is None else g * numerics.safe_root_mean_squares(p, min_scale),
-        updates, params, is_leaf=lambda x: x is None,
-    )
-    return _leafwise.like_updates(out, updates), state
-
-  return base.transformation(
-      'scale_by_param_block_rms', lambda params: base.EmptyState(), update_fn
-  )
+  return _scale_by_param_block(
+      'scale_by_param_block_rms', numerics.safe_root_mean_squares, min_scale)
 
 
 def scale_by_param_block_norm(min_scale: float = 1e-3) -> base.GradientTransformation:
@@ -450,16 +454,5 @@ def scale_by_param_block_norm(min_scale: float = 1e-3) -> base.GradientTransform
     Shazeer & Stern, *Adafactor: Adaptive Learning Rates with Sublinear
     Memory Cost*, ICML 2018 (relative step sizes).
   """
-  _checks.check_non_negative('min_scale', min_scale)
-
-  def update_fn(updates, state, params=None):
-    _checks.require_params('scale_by_param_block_norm', params)
-    out = jax.tree.map(
-        lambda g, p: None if g is None else g * numerics.safe_norm(p, min_scale),
-        updates, params, is_leaf=lambda x: x is None,
-    )
-    return _leafwise.like_updates(out, updates), state
-
-  return base.transformation(
-      'scale_by_param_block_norm', lambda params: base.EmptyState(), update_fn
-  )
+  return _scale_by_param_block(
+      'scale_by_param_block_norm', numerics.safe_norm, min_scale)
