@@ -375,11 +375,11 @@ def draw_plateau(path: str) -> str:
   losses = np.where(t <= 30, falling,
                     np.where((t >= 48) & (t <= 58), second, second + noise))
   rules = {
-      'torch_reduce_on_plateau': gs.torch_reduce_on_plateau(
+      'torch_reduce_on_plateau': gradtx.stateful_schedules.torch_reduce_on_plateau(
           factor=0.5, patience=5, cooldown=2, min_scale=0.05),
-      'keras_reduce_on_plateau': gs.keras_reduce_on_plateau(
+      'keras_reduce_on_plateau': gradtx.stateful_schedules.keras_reduce_on_plateau(
           factor=0.5, patience=5, cooldown=2, min_scale=0.05, min_delta=1e-3),
-      'reduce_on_plateau (Optax)': gs.reduce_on_plateau(
+      'reduce_on_plateau (Optax)': gradtx.stateful_schedules.reduce_on_plateau(
           factor=0.5, patience=5, cooldown=2, min_scale=0.05, rtol=1e-3),
   }
   fig = _figure(PANEL_SIZE[0] * 2, PANEL_SIZE[1] + 0.25)

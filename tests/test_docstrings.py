@@ -256,7 +256,7 @@ def test_discovery_finds_every_kind_of_public_name():
   assert len(_PUBLIC) > 200
   for q in ('gradtx.adam', 'gradtx.scale_by_adam', 'gradtx.ScaleByAdamState',
             'gradtx.cosine_decay_schedule', 'gradtx.masked',
-            'gradtx.tree.norm', 'gradtx.mixed_precision.cast_floating',
+            'gradtx.tree.norm', 'gradtx.cast_floating',
             'gradtx.schedules.plot'):
     assert q in _PUBLIC, q
   assert 'gradtx.adam' in _NEEDS_EXAMPLE

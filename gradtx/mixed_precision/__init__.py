@@ -21,3 +21,23 @@ from gradtx.mixed_precision.presets import torch_grad_scaler as torch_grad_scale
 from gradtx.mixed_precision.wrapper import WithLossScaleState as WithLossScaleState
 from gradtx.mixed_precision.wrapper import agreed_all_finite as agreed_all_finite
 from gradtx.mixed_precision.wrapper import with_loss_scale as with_loss_scale
+
+__all__ = [
+    'agreed_all_finite',
+    'all_finite',
+    'cast_floating',
+    'DynamicLossScale',
+    'get_policy',
+    'keras_loss_scale',
+    'LossScale',
+    'MasterWeightsState',
+    'mindspore_loss_scale',
+    'NoOpLossScale',
+    'Policy',
+    'select_tree',
+    'StaticLossScale',
+    'torch_grad_scaler',
+    'with_loss_scale',
+    'with_master_weights',
+    'WithLossScaleState',
+]

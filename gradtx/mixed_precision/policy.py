@@ -59,16 +59,7 @@ def cast_floating(tree: Any, dtype: Any) -> Any:
     >>> t['w'].dtype, t['step'].dtype
     (dtype(bfloat16), dtype('int32'))
   """
-  dtype = _checks.check_dtype('dtype', dtype)
-
-  def leaf(x):
-    if x is None:
-      return None
-    if jnp.issubdtype(jnp.result_type(x), jnp.floating):
-      return jnp.asarray(x).astype(dtype)
-    return x
-
-  return jax.tree.map(leaf, tree, is_leaf=lambda x: x is None)
+  return tu.cast(tree, _checks.check_dtype('dtype', dtype), kind=jnp.floating)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,13 +210,11 @@ def select_tree(pred: Any, a: Any, b: Any) -> Any:
     raise ValueError(f'pred must be a boolean scalar, got shape {jnp.shape(pred)}')
   _checks.check_same_structure('select_tree(pred, a, b)', 'a', a, 'b', b)
 
-  def leaf(x, y):
+  for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
     if jnp.result_type(x) != jnp.result_type(y):
       raise TypeError(
           'select_tree(pred, a, b): a leaf of a has dtype '
           f'{jnp.result_type(x)} but the matching leaf of b has dtype '
           f'{jnp.result_type(y)}'
       )
-    return jnp.where(jnp.asarray(pred, jnp.bool_), x, y)
-
-  return jax.tree.map(leaf, a, b)
+  return tu.where(jnp.asarray(pred, jnp.bool_), a, b)

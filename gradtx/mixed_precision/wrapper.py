@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gradtx import _hyper
+from gradtx import _leafwise
 from gradtx import base
 from gradtx import tree as tu
 from gradtx.mixed_precision import loss_scale as _ls
@@ -53,18 +54,6 @@ def agreed_all_finite(tree: Any, axis_name: AxisName = None) -> jax.Array:
   if axis_name is None:
     return finite
   return jax.lax.pmin(finite.astype(jnp.int32), axis_name) > 0
-
-
-def _skip_updates(updates: Any) -> Any:
-  """Negative zeros: ``p + (-0.0) == p`` bit for bit, for every ``p``.
-
-  (``-0.0 + 0.0`` is ``+0.0``, so adding ``+0.0`` would flip the sign of a
-  ``-0.0`` parameter; adding ``-0.0`` never changes anything.)
-  """
-  return jax.tree.map(
-      lambda u: None if u is None else jnp.full(jnp.shape(u), -0.0, jnp.result_type(u)),
-      updates, is_leaf=lambda x: x is None,
-  )
 
 
 def with_loss_scale(
@@ -157,7 +146,7 @@ def with_loss_scale(
     new_updates, new_inner = inner.update(
         safe_grads, state.inner_state, params, **extra_args
     )
-    out = tu.where(finite, new_updates, _skip_updates(new_updates))
+    out = tu.where(finite, new_updates, _leafwise.no_op_updates(new_updates))
     inner_state = tu.where(finite, new_inner, state.inner_state)
     skipped = jnp.where(
         finite, state.skipped_steps, tu.safe_increment(state.skipped_steps)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, Callable, Optional, Union
 
 from gradtx import base
+from gradtx._masking import MaskOrFn
 from gradtx.transforms import adam as _adam
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import scaling as _scaling
 
-MaskOrFn = Optional[Union[Any, Callable[[base.Params], Any]]]
 
 
 def _then_lr(learning_rate, *transforms):
@@ -75,7 +75,7 @@ def adamw(
     eps_root: float = 0.0,
     mu_dtype: Optional[Any] = None,
     weight_decay: base.ScalarOrSchedule = 1e-4,
-    mask: MaskOrFn = None,
+    mask: Optional[MaskOrFn] = None,
     *,
     nu_dtype: Optional[Any] = None,
     nesterov: bool = False,
@@ -165,7 +165,7 @@ def nadamw(
     eps_root: float = 0.0,
     mu_dtype: Optional[Any] = None,
     weight_decay: base.ScalarOrSchedule = 1e-4,
-    mask: MaskOrFn = None,
+    mask: Optional[MaskOrFn] = None,
     *,
     nesterov: bool = True,
     nu_dtype: Optional[Any] = None,
@@ -242,7 +242,7 @@ def adamaxw(
     b2: float = 0.999,
     eps: float = 1e-8,
     weight_decay: base.ScalarOrSchedule = 1e-4,
-    mask: MaskOrFn = None,
+    mask: Optional[MaskOrFn] = None,
     *,
     mu_dtype: Optional[Any] = None,
     nu_dtype: Optional[Any] = None,

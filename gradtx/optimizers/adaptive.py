@@ -15,7 +15,7 @@ from gradtx.transforms import factored as _factored
 from gradtx.transforms import momentum as _momentum
 from gradtx.transforms import rms as _rms
 from gradtx.transforms import scaling as _scaling
-from gradtx.wrappers import masking
+from gradtx import _masking as masking
 
 
 def rmsprop(

@@ -11,13 +11,13 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
-from gradtx.optimizers.adam import MaskOrFn
+from gradtx._masking import MaskOrFn
 from gradtx.transforms import adam as _adam
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import momentum as _momentum
 from gradtx.transforms import scaling as _scaling
 from gradtx.transforms import trust_ratio as _trust
-from gradtx.wrappers import masking as _masking
+from gradtx import _masking
 
 
 def lamb(
@@ -27,7 +27,7 @@ def lamb(
     eps: float = 1e-6,
     eps_root: float = 0.0,
     weight_decay: base.ScalarOrSchedule = 0.0,
-    mask: MaskOrFn = None,
+    mask: Optional[MaskOrFn] = None,
     *,
     mu_dtype: Optional[Any] = None,
     nu_dtype: Optional[Any] = None,

@@ -8,7 +8,7 @@ from gradtx import base
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import scaling as _scaling
 from gradtx.transforms import sign as _sign
-from gradtx.wrappers import masking
+from gradtx import _masking as masking
 
 
 def lion(

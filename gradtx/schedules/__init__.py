@@ -8,13 +8,16 @@
   :mod:`~gradtx.schedules.mxnet` and :mod:`~gradtx.schedules.huggingface`.
 * :func:`plot` and :func:`evaluate_schedule` to see a curve before training.
 
+Policies that keep state of their own (reduce on plateau, early stopping,
+injected hyperparameters) are not functions of the step alone; they live in
+:mod:`gradtx.stateful_schedules`.
+
 Every schedule takes an int32 step (a Python int, an array or a tracer) and
 uses no Python control flow on it, so it works under ``jit`` and ``vmap``.
 """
 
 from __future__ import annotations
 
-# [schedules: helper D re-exports here]
 from gradtx.schedules.basic import constant_schedule as constant_schedule
 from gradtx.schedules.basic import exponential_decay as exponential_decay
 from gradtx.schedules.basic import join_schedules as join_schedules
@@ -67,21 +70,70 @@ from gradtx.schedules.torch import one_cycle_lr as one_cycle_lr
 from gradtx.schedules.torch import polynomial_lr as polynomial_lr
 from gradtx.schedules.torch import step_lr as step_lr
 
-# [stateful: helper D2 adds lines here]
-from gradtx.schedules.inject import InjectHyperparamsState as InjectHyperparamsState
-from gradtx.schedules.inject import InjectStatefulHyperparamsState as InjectStatefulHyperparamsState
-from gradtx.schedules.inject import WrappedSchedule as WrappedSchedule
-from gradtx.schedules.inject import WrappedScheduleState as WrappedScheduleState
-from gradtx.schedules.inject import current_learning_rate as current_learning_rate
-from gradtx.schedules.inject import find_hyperparams as find_hyperparams
-from gradtx.schedules.inject import inject_hyperparams as inject_hyperparams
-from gradtx.schedules.inject import inject_stateful_hyperparams as inject_stateful_hyperparams
-from gradtx.schedules.inject import set_hyperparams as set_hyperparams
-from gradtx.schedules.plateau import ReduceLROnPlateauState as ReduceLROnPlateauState
-from gradtx.schedules.plateau import keras_reduce_on_plateau as keras_reduce_on_plateau
-from gradtx.schedules.plateau import plateau_scale as plateau_scale
-from gradtx.schedules.plateau import reduce_on_plateau as reduce_on_plateau
-from gradtx.schedules.plateau import torch_reduce_on_plateau as torch_reduce_on_plateau
-from gradtx.schedules.stopping import EarlyStopping as EarlyStopping
-from gradtx.schedules.stopping import EarlyStoppingState as EarlyStoppingState
-from gradtx.schedules.stopping import early_stopping as early_stopping
+# Optax keeps its stateful-hyperparameter wrappers in ``optax.schedules``;
+# they live in :mod:`gradtx.stateful_schedules` and are re-exported here so
+# that ``optax.schedules.inject_hyperparams`` code runs unchanged.
+from gradtx.stateful_schedules import InjectHyperparamsState as InjectHyperparamsState
+from gradtx.stateful_schedules import InjectStatefulHyperparamsState as InjectStatefulHyperparamsState
+from gradtx.stateful_schedules import WrappedSchedule as WrappedSchedule
+from gradtx.stateful_schedules import inject_hyperparams as inject_hyperparams
+from gradtx.stateful_schedules import inject_stateful_hyperparams as inject_stateful_hyperparams
+
+__all__ = [
+    'constant_schedule',
+    'constant_schedule_with_warmup',
+    'cosine_annealing_lr',
+    'cosine_annealing_warm_restarts',
+    'cosine_decay',
+    'cosine_decay_lr',
+    'cosine_decay_restarts',
+    'cosine_decay_schedule',
+    'cosine_onecycle_schedule',
+    'cosine_schedule_with_warmup',
+    'cosine_scheduler',
+    'cosine_with_hard_restarts_schedule_with_warmup',
+    'cosine_with_min_lr_schedule_with_warmup',
+    'cyclic_lr',
+    'evaluate_schedule',
+    'exponential_decay',
+    'exponential_decay_lr',
+    'exponential_lr',
+    'factor_scheduler',
+    'inject_hyperparams',
+    'inject_stateful_hyperparams',
+    'InjectHyperparamsState',
+    'InjectStatefulHyperparamsState',
+    'inverse_decay_lr',
+    'inverse_sqrt_schedule',
+    'inverse_time_decay',
+    'join_schedules',
+    'linear_lr',
+    'linear_onecycle_schedule',
+    'linear_schedule',
+    'linear_schedule_with_warmup',
+    'multi_factor_scheduler',
+    'multi_step_lr',
+    'natural_exp_decay',
+    'natural_exp_decay_lr',
+    'one_cycle_lr',
+    'piecewise_constant_decay',
+    'piecewise_constant_lr',
+    'piecewise_constant_schedule',
+    'piecewise_interpolate_schedule',
+    'plot',
+    'poly_scheduler',
+    'polynomial_decay',
+    'polynomial_decay_lr',
+    'polynomial_decay_schedule_with_warmup',
+    'polynomial_lr',
+    'polynomial_schedule',
+    'schedule_from_values',
+    'sgdr_schedule',
+    'step_lr',
+    'warmup_constant_schedule',
+    'warmup_cosine_decay_schedule',
+    'warmup_exponential_decay_schedule',
+    'warmup_lr',
+    'WrappedSchedule',
+    'wsd_schedule',
+]

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 from gradtx import _checks
 from gradtx import base
 from gradtx import tree as tu
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 
 Axis = Optional[Union[int, tuple[int, ...]]]
 
@@ -45,36 +45,6 @@ class AdaptiveGradClipState(NamedTuple):
 # ---------------------------------------------------------------------------
 # Norm helpers (float32 or wider, real for complex inputs).
 # ---------------------------------------------------------------------------
-@jax.custom_jvp
-def _sqrt_zero_safe(x: jax.Array) -> jax.Array:
-  """``sqrt(x)`` whose derivative at ``x = 0`` is 0 instead of ``inf``."""
-  return jnp.sqrt(x)
-
-
-@_sqrt_zero_safe.defjvp
-def _sqrt_zero_safe_jvp(primals, tangents):
-  (x,), (t,) = primals, tangents
-  y = jnp.sqrt(x)
-  positive = x > 0
-  return y, jnp.where(positive, t / (2 * jnp.where(positive, y, 1.0)), 0.0)
-
-
-def _global_norm(tree: Any) -> jax.Array:
-  """``sqrt(sum over leaves of sum |x|²)``, a float32 (or wider) scalar.
-
-  The derivative of the square root is defined as 0 at 0, so that the
-  derivative of the norm of a zero tree is 0 rather than ``nan``
-  (differentiating through a clip, for meta-learning, stays finite). This is
-  done with a custom JVP, not with ``where`` on the total: selects on the
-  total make XLA duplicate the reduction into every leaf's fusion, and
-  compile time then grows with the square of the number of leaves.
-  """
-  total = jnp.zeros([], jnp.float32)
-  for x in jax.tree.leaves(tree):
-    total = total + jnp.sum(tu.abs_sq(x))
-  return _sqrt_zero_safe(total)
-
-
 # ---------------------------------------------------------------------------
 # Element-wise and block-wise clipping.
 # ---------------------------------------------------------------------------
@@ -193,7 +163,7 @@ def clip_by_global_norm(max_norm: float) -> base.GradientTransformation:
 
   def update_fn(updates, state, params=None):
     del params
-    g_norm = _global_norm(updates)
+    g_norm = tu.norm(updates)
     keep = g_norm < max_norm
     # Dividing by 1 where the branch is not taken keeps the unused branch
     # finite, and its derivative too, when the norm is 0.
@@ -336,7 +306,7 @@ def _check_batched(grads: Any, name: str) -> list[jax.Array]:
 
 def _sum_clipped(grads: Any, l2_norm_clip: Any) -> tuple[Any, jax.Array]:
   """Clips each example to ``l2_norm_clip`` and sums over examples."""
-  norms = jax.vmap(_global_norm)(grads)
+  norms = jax.vmap(tu.norm)(grads)
   # An example of norm 0 gives 0/0 or c/0 = inf: both mean "no clipping".
   multipliers = jnp.nan_to_num(
       jnp.minimum(l2_norm_clip / norms, 1.0), nan=1.0

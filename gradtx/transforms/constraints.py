@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from gradtx import _checks
 from gradtx import base
 from gradtx import tree as tu
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 
 
 class CentralizeState(NamedTuple):

@@ -26,7 +26,7 @@ from gradtx import _hyper
 from gradtx import base
 from gradtx import numerics
 from gradtx import tree as tu
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 
 
 class ScaleByRmsState(NamedTuple):

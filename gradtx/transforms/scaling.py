@@ -11,7 +11,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 
 
 class ScaleState(NamedTuple):

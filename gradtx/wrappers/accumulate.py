@@ -11,7 +11,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 from gradtx.wrappers import finite
 
 
@@ -139,10 +139,10 @@ class MultiSteps:
     branch = jnp.where(skip, 0, jnp.where(emit, 2, 1))
 
     def drop(_):
-      return finite.no_op_updates(updates), state._replace(skip_state=skip_state)
+      return _leafwise.no_op_updates(updates), state._replace(skip_state=skip_state)
 
     def accumulate(_):
-      return finite.no_op_updates(updates), state._replace(
+      return _leafwise.no_op_updates(updates), state._replace(
           mini_step=tu.safe_increment(state.mini_step),
           acc_grads=_leafwise.store_like(acc, state.acc_grads),
           skip_state=skip_state,

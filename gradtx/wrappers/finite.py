@@ -11,7 +11,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 
 
 class ApplyIfFiniteState(NamedTuple):
@@ -21,16 +21,6 @@ class ApplyIfFiniteState(NamedTuple):
   last_finite: jax.Array  # bool scalar: whether the last gradient was finite.
   total_notfinite: jax.Array  # int32 scalar: non-finite steps in all, never reset.
   inner_state: Any  # the inner state, untouched on skipped steps.
-
-
-def no_op_updates(updates: Any) -> Any:
-  """Negative zeros shaped like ``updates``: ``p + u`` is bit-for-bit ``p``.
-
-  ``x + (−0.0)`` is exactly ``x`` for every float ``x`` (``−0.0`` and NaN
-  included), whereas ``(−0.0) + 0.0`` is ``+0.0``. Skipped steps return these
-  so that applying them leaves every bit of the params unchanged.
-  """
-  return jax.tree.map(lambda u: jnp.full_like(u, -0.0), updates)
 
 
 def apply_if_finite(
@@ -88,7 +78,7 @@ def apply_if_finite(
     apply = jnp.logical_or(finite, notfinite_count > max_consecutive_errors)
     new_updates, inner_state = _leafwise.cond_update(
         apply, inner, updates, state.inner_state, params, extra_args,
-        no_op_updates)
+        _leafwise.no_op_updates)
     return new_updates, ApplyIfFiniteState(
         notfinite_count=notfinite_count,
         last_finite=finite,

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gradtx import base
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 
 
 def _to_vector(tree):

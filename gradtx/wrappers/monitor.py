@@ -7,7 +7,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional, Union
 import jax
 
 from gradtx import base
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 from gradtx.transforms import momentum
 
 

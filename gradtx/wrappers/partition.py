@@ -7,8 +7,8 @@ from typing import Any, Callable, Hashable, Mapping, NamedTuple, Union
 import jax
 
 from gradtx import base
-from gradtx.wrappers import _structure
-from gradtx.wrappers import masking
+from gradtx import _structure
+from gradtx import _masking as masking
 
 
 class PartitionState(NamedTuple):

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from gradtx import _checks
 from gradtx import _hyper
 from gradtx import tree as tu
-from gradtx.schedules import plateau as _plateau
+from gradtx.stateful_schedules import plateau as _plateau
 
 
 class EarlyStoppingState(NamedTuple):
@@ -92,7 +92,7 @@ def early_stopping(
 
   Example:
     >>> import jax, jax.numpy as jnp, gradtx
-    >>> monitor = gradtx.schedules.early_stopping(patience=2)
+    >>> monitor = gradtx.early_stopping(patience=2)
     >>> losses = jnp.array([3.0, 2.0, 2.5, 2.2, 1.0])
     >>> def body(state, loss):
     ...   state = monitor.update(state, loss)

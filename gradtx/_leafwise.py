@@ -74,3 +74,19 @@ def cond_update(
     return on_skip(updates), inner_state
 
   return jax.lax.cond(jnp.asarray(pred, jnp.bool_), run, skip, None)
+
+
+def no_op_updates(updates: Any) -> Any:
+  """Negative zeros shaped like ``updates``: ``p + u`` is bit for bit ``p``.
+
+  ``x + (-0.0)`` is exactly ``x`` for every float ``x`` (``-0.0`` and NaN
+  included), whereas ``(-0.0) + 0.0`` is ``+0.0``. Skipped steps (overflow in
+  loss scaling, non-finite gradients, accumulation) return these so that
+  applying them leaves every bit of the params unchanged. ``None`` leaves stay
+  ``None``.
+  """
+  return jax.tree.map(
+      lambda u: None if u is None
+      else jnp.full(jnp.shape(u), -0.0, jnp.result_type(u)),
+      updates, is_leaf=lambda x: x is None,
+  )

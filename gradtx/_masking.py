@@ -7,7 +7,7 @@ from typing import Any, Callable, NamedTuple, Union
 import jax
 
 from gradtx import base
-from gradtx.wrappers import _structure
+from gradtx import _structure
 
 
 class MaskedState(NamedTuple):
