@@ -296,8 +296,9 @@ def amsgrad(
 
   Args:
     learning_rate: a constant or a schedule.
-    b1, b2, eps, eps_root, mu_dtype, bias_correction_mu, bias_correction_nu,
-      nu_dtype: see :func:`gradtx.scale_by_amsgrad`.
+    b1, b2, eps, eps_root: see :func:`gradtx.scale_by_amsgrad`.
+    mu_dtype, nu_dtype: see :func:`gradtx.scale_by_amsgrad`.
+    bias_correction_mu, bias_correction_nu: see :func:`gradtx.scale_by_amsgrad`.
 
   Returns:
     A :class:`~gradtx.GradientTransformationExtraArgs`.
