@@ -275,7 +275,6 @@ def sophia(
     ...   params, state = step(params, state)
     >>> params  # curvatures 2 and 20, yet both coordinates move alike
     Array([-0.07139122, -0.07139064], dtype=float32)
-    True
 
   References:
     Liu, Li, Hall, Liang & Ma, *Sophia: A Scalable Stochastic Second-order
