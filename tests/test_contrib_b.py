@@ -574,3 +574,36 @@ def test_arrays_and_traced_hyperparameters_are_accepted():
     return out
 
   assert all(bool(jnp.all(jnp.isfinite(u))) for u in traced(50.0, 0.9))
+
+
+# ---------------------------------------------------------------------------
+# The example, run as a user runs it.
+# ---------------------------------------------------------------------------
+def test_modern_optimizers_example_runs(tmp_path):
+  """Needs muon, schedule_free_adamw and prodigy (contrib part A)."""
+  import os  # pylint: disable=g-import-not-at-top
+  import pathlib  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  needed = ('muon', 'schedule_free_adamw', 'schedule_free_eval_params',
+            'prodigy')
+  missing = [n for n in needed if not hasattr(contrib, n)]
+  if missing:
+    pytest.skip(f'gradtx.contrib lacks {missing} on this branch')
+  root = pathlib.Path(__file__).resolve().parents[1]
+  env = dict(os.environ, JAX_PLATFORMS='cpu', MPLBACKEND='Agg',
+             PYTHONPATH=os.pathsep.join([str(root),
+                                         os.environ.get('PYTHONPATH', '')]))
+  env.pop('XLA_FLAGS', None)
+  out = tmp_path / 'curves.png'
+  proc = subprocess.run(
+      [sys.executable, str(root / 'examples' / 'modern_optimizers.py'),
+       '--steps', '40', '--out', str(out)],
+      cwd=root, env=env, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr
+  losses = {line.split(':')[0].strip(): float(line.split()[-3])
+            for line in proc.stdout.splitlines() if 'held-out loss' in line}
+  assert sorted(losses) == sorted(['AdamW', 'Muon + AdamW',
+                                   'schedule-free AdamW', 'Prodigy'])
+  assert all(np.isfinite(v) and v < 4.0 for v in losses.values())
+  assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
