@@ -16,7 +16,7 @@ The four optimizers, all from gradtx under Optax's names:
 * Prodigy, which estimates its own step size (``gradtx.contrib.prodigy``,
   learning rate 1 times a cosine decay without warmup).
 
-Run ``python examples/modern_optimizers.py`` (about a minute on a laptop
+Run ``python examples/modern_optimizers.py`` (one to two minutes on a laptop
 CPU; ``--steps 100`` for a quick look). It prints the held-out loss of each
 optimizer and saves the four curves to ``--out`` (default
 ``modern_optimizers.png``).
