@@ -577,6 +577,79 @@ def test_arrays_and_traced_hyperparameters_are_accepted():
 
 
 # ---------------------------------------------------------------------------
+# The authors' PyTorch implementations (dog-optimizer, momo-opt), float64.
+# ---------------------------------------------------------------------------
+def _torch_run(make_opt, steps, lr_of_step=None):
+  """Runs a torch optimizer on the quadratic; returns the params as numpy."""
+  torch = pytest.importorskip('torch')
+  ps = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        for k, v in THETA0.items()}
+  opt = make_opt(list(ps.values()))
+  for t in range(steps):
+    if lr_of_step is not None:
+      for group in opt.param_groups:
+        group['lr'] = lr_of_step(t)
+
+    def closure():
+      opt.zero_grad()
+      loss = sum((0.5 * torch.tensor(CURV[k]) * (ps[k] - torch.tensor(
+          TARGET[k])) ** 2).sum() for k in SHAPES)
+      loss.backward()
+      return loss
+
+    opt.step(closure)
+  return {k: v.detach().numpy() for k, v in ps.items()}
+
+
+@pytest.mark.parametrize('variant', ['DoG', 'DoG_init_eta', 'LDoG'])
+def test_dog_matches_the_authors_pytorch_package(variant):
+  dog_pkg = pytest.importorskip('dog')
+  if variant == 'DoG':
+    theirs = _torch_run(lambda p: dog_pkg.DoG(p, reps_rel=1e-2,
+                                              weight_decay=1e-3), 30)
+    ours, _ = run(contrib.dog(init_step=('heuristic', 1e-2),
+                              weight_decay=1e-3), steps=30)
+  elif variant == 'DoG_init_eta':
+    theirs = _torch_run(lambda p: dog_pkg.DoG(p, init_eta=0.05), 30)
+    ours, _ = run(contrib.dog(init_step=('learning_rate', 0.05)), steps=30)
+  else:
+    theirs = _torch_run(lambda p: dog_pkg.LDoG(p, reps_rel=1e-2), 30)
+    ours, _ = run(gradtx.chain(scale_by_distance_over_gradients(1e-2),
+                               gradtx.scale_by_learning_rate(1.0)), steps=30)
+  assert_close(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('use_fstar', [False, True])
+def test_momo_matches_the_authors_pytorch_package(use_fstar):
+  """Without weight decay the authors' Momo and gradtx's (= Optax's) agree."""
+  momo_pkg = pytest.importorskip('momo')
+  theirs = _torch_run(
+      lambda p: momo_pkg.Momo(p, lr=0.05, lb=-1.0, use_fstar=use_fstar),
+      STEPS, lr_of_step=lr_np)
+  ours, _ = run(contrib.momo(lr_jax, lower_bound=-1.0,
+                             adapt_lower_bound=use_fstar), extra=_value)
+  assert_close(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_momo_weight_decay_differs_from_the_authors_as_documented():
+  """Optax (so gradtx) shrinks only θ: θ/(1 + αλ) − τ·d; the authors' code
+  (and the paper's proximal step) shrinks the whole step: (θ − τ·d)/(1 + αλ)."""
+  momo_pkg = pytest.importorskip('momo')
+  lr, wd = 0.5, 0.1
+  theirs = _torch_run(lambda p: momo_pkg.Momo(p, lr=lr, weight_decay=wd), 1)
+  ours, _ = run(contrib.momo(lr, weight_decay=wd), steps=1, extra=_value)
+  g = grad_np(THETA0)  # first step: d = g, f̄ = f, γ = ⟨g, θ⟩
+  dec = 1 + lr * wd
+  gamma = vdot(g, THETA0)  # = ⟨d, θ⟩ at the first step
+  tau = min(lr, max(dec * (loss_np(THETA0) - gamma) + gamma, 0) / gnorm2(g))
+  for k in SHAPES:
+    np.testing.assert_allclose(ours[k], THETA0[k] / dec - tau * g[k],
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(theirs[k], (THETA0[k] - tau * g[k]) / dec,
+                               rtol=1e-9)
+
+
+# ---------------------------------------------------------------------------
 # The example, run as a user runs it.
 # ---------------------------------------------------------------------------
 def test_modern_optimizers_example_runs(tmp_path):
