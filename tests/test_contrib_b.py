@@ -650,6 +650,107 @@ def test_momo_weight_decay_differs_from_the_authors_as_documented():
 
 
 # ---------------------------------------------------------------------------
+# With the rest of gradtx: injection, partition, MultiSteps, moment dtypes.
+# ---------------------------------------------------------------------------
+_OBJ = lambda p, loss: {'obj_fn': loss_jax}
+INJECTABLE = {
+    # name: (factory, float arguments to inject, extra update args, static)
+    'cocob': (contrib.cocob, dict(learning_rate=1.0, alpha=50.0,
+                                  weight_decay=1e-2), None, ()),
+    'dog': (contrib.dog, dict(learning_rate=1.0, eps=1e-8, weight_decay=1e-2),
+            None, ()),
+    'dowg': (contrib.dowg, dict(learning_rate=1.0, init_estim_sq_dist=0.1,
+                                weight_decay=1e-2), None, ()),
+    'momo': (contrib.momo, dict(learning_rate=0.5, beta=0.8, lower_bound=-1.0,
+                                weight_decay=1e-2), _value, ()),
+    'momo_adam': (contrib.momo_adam, dict(learning_rate=0.1, b1=0.8, b2=0.99,
+                                          eps=1e-8, weight_decay=1e-2),
+                  _value, ()),
+    'acprop': (contrib.acprop, dict(learning_rate=0.05, b1=0.8, b2=0.99,
+                                    eps=1e-8, weight_decay=1e-2), None, ()),
+    'sophia': (contrib.sophia, dict(learning_rate=0.05, b1=0.9, gamma=0.05,
+                                    clip_threshold=0.5, update_interval=2),
+               _OBJ, ()),
+    'galore': (contrib.galore, dict(learning_rate=0.05, scale=0.5, rank=1,
+                                    update_proj_gap=3), None, ('rank',)),
+}
+
+
+@pytest.mark.parametrize('name', sorted(INJECTABLE))
+def test_every_float_hyperparameter_is_injectable(name):
+  """inject_hyperparams turns every numeric argument (defaults included)
+  into a traced state entry; the run is the one with plain constants."""
+  factory, kw, extra, static = INJECTABLE[name]
+  plain, _ = run(factory(**kw), steps=5, extra=extra)
+  injected = gradtx.inject_hyperparams(factory, static_args=static)(**kw)
+  ours, state = run(injected, steps=5, extra=extra)
+  for k in SHAPES:
+    np.testing.assert_allclose(ours[k], plain[k], rtol=1e-5, atol=1e-6)
+  assert set(kw) - set(static) <= set(state.hyperparams)
+
+
+def test_partition_gives_dog_its_own_group():
+  """Under partition, DoG's norms cover its group only: the 'a' leaf moves
+  as DoG alone on {'a'} would."""
+  labels = {'a': 'dog', 'b': 'sgd'}
+  opt = gradtx.partition({'dog': contrib.dog(init_step=('distance', 0.1)),
+                          'sgd': gradtx.sgd(0.1)}, labels)
+  ours, _ = run(opt, steps=10)
+  theta = THETA0['a'].copy()
+  rbar, gsum = 0.1, 0.0
+  for _ in range(10):
+    g = CURV['a'] * (theta - TARGET['a'])
+    rbar = max(rbar, np.sqrt(np.sum((theta - THETA0['a']) ** 2)))
+    gsum += np.sum(g ** 2)
+    theta = theta - rbar / np.sqrt(gsum + 1e-8) * g
+  np.testing.assert_allclose(ours['a'], theta, rtol=1e-5)
+
+
+def test_multisteps_passes_the_loss_to_momo():
+  """MultiSteps(momo, 2) applies momo to the mean of two gradients; the
+  loss value reaches it through MultiSteps' extra arguments."""
+  opt = gradtx.MultiSteps(contrib.momo(0.5), every_k_schedule=2)
+  params = {k: jnp.asarray(v, jnp.float32) for k, v in THETA0.items()}
+  state = opt.init(params)
+  g1 = jax.grad(loss_jax)(params)
+  u1, state = opt.update(g1, state, params, value=1.0)
+  assert all(float(jnp.max(jnp.abs(x))) == 0 for x in jax.tree.leaves(u1))
+  g2 = jax.tree.map(lambda x: 3 * x, g1)
+  u2, state = opt.update(g2, state, params, value=2.0)
+  inner = contrib.momo(0.5)
+  ref, _ = inner.update(jax.tree.map(lambda x: 2 * x, g1), inner.init(params),
+                        params, value=2.0)
+  for k in SHAPES:
+    np.testing.assert_allclose(u2[k], ref[k], rtol=1e-6)
+
+
+def test_acprop_and_sophia_moment_dtypes():
+  p = {k: jnp.asarray(v, jnp.float32) for k, v in THETA0.items()}
+  s = contrib.scale_by_acprop(mu_dtype=jnp.bfloat16, nu_dtype=jnp.float16
+                              ).init(p)
+  assert s.mu['a'].dtype == jnp.bfloat16 and s.nu['a'].dtype == jnp.float16
+  opt = contrib.sophia(0.1, mu_dtype=jnp.bfloat16)
+  state = opt.init(p)
+  _, state = jax.jit(lambda g, s: opt.update(g, s, p, obj_fn=loss_jax))(
+      jax.grad(loss_jax)(p), state)
+  assert state[0].mu['a'].dtype == jnp.bfloat16
+  assert state[0].nu['a'].dtype == jnp.float32
+
+
+def test_traced_periods_are_accepted_as_in_optax():
+  p = {'w': jnp.ones((3, 2))}
+
+  @jax.jit
+  def step(gap):
+    tx = contrib.scale_by_galore(rank=1, update_proj_gap=gap)
+    return tx.update(p, tx.init(p))[0]
+
+  assert step(jnp.asarray(5))['w'].shape == (3, 2)
+  with pytest.raises(ValueError, match='update_interval'):
+    contrib.sophia(0.1, update_interval=jnp.asarray(0))
+
+
+# ---------------------------------------------------------------------------
 # The example, run as a user runs it.
 # ---------------------------------------------------------------------------
 def test_modern_optimizers_example_runs(tmp_path):

@@ -12,6 +12,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
+from gradtx.contrib import _validation
 from gradtx.transforms import adam as _adam
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import scaling as _scaling
@@ -105,8 +106,9 @@ def scale_by_galore(
   ``adamw``: use :func:`galore`'s ``weight_decay``).
 
   Args:
-    rank: the projection rank ``r``, an integer ``≥ 1`` (capped at
-      ``min(m, n)``).
+    rank: the projection rank ``r``, a Python integer ``≥ 1`` (capped at
+      ``min(m, n)``); it fixes shapes, so it is static (with
+      ``inject_hyperparams``, list it in ``static_args``).
     update_proj_gap: steps between recomputed projections, ``≥ 1``.
     scale: factor applied to the projected-back updates.
     base_optimizer: the inner transformation; None uses
@@ -136,7 +138,7 @@ def scale_by_galore(
     raise TypeError(f'rank must be an int, got {rank!r} '
                     f'({type(rank).__name__})')
   _checks.check_int('rank', rank, low=1)
-  _checks.check_int('update_proj_gap', update_proj_gap, low=1)
+  _validation.check_period('update_proj_gap', update_proj_gap)
   _checks.check_callable_or_number('scale', scale)
   inner = base_optimizer if base_optimizer is not None else (
       _adam.scale_by_adam())

@@ -11,6 +11,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
+from gradtx.contrib import _validation
 from gradtx.transforms import _leafwise
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import scaling as _scaling
@@ -103,10 +104,10 @@ def _check_sophia_args(b1, b2, eps, gamma, clip_threshold, update_interval,
   _checks.check_non_negative('gamma', gamma)
   if clip_threshold is not None:
     _checks.check_positive('clip_threshold', clip_threshold)
-  _checks.check_int('update_interval', update_interval, low=1)
+  _validation.check_period('update_interval', update_interval)
   if verbose:
-    _checks.check_int('print_win_rate_every_n_steps',
-                      print_win_rate_every_n_steps, low=1)
+    _validation.check_period('print_win_rate_every_n_steps',
+                             print_win_rate_every_n_steps)
 
 
 def scale_by_sophia(
