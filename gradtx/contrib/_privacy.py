@@ -6,7 +6,6 @@ import warnings
 from typing import Any, NamedTuple, Optional
 
 import jax
-import jax.numpy as jnp
 
 from gradtx import _checks
 from gradtx import base
