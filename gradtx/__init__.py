@@ -14,6 +14,7 @@ name is reachable as ``gradtx.<name>``:
 A name is added to its subpackage's ``__init__``; nothing is listed here twice.
 """
 
+from gradtx import contrib as contrib
 from gradtx import tree as tree
 from gradtx import tree_utils as tree_utils
 

@@ -24,7 +24,9 @@ without touching this file. What is checked depends on what a name is:
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 import re
 
 import pytest
@@ -34,7 +36,28 @@ from gradtx import mixed_precision
 from gradtx import schedules
 from gradtx import tree
 
-_NAMESPACES = (gradtx, schedules, tree, mixed_precision)
+
+
+def _faces():
+  """Every public module under gradtx that declares ``__all__``."""
+  found = []
+  for info in pkgutil.walk_packages(gradtx.__path__, 'gradtx.'):
+    if any(part.startswith('_') for part in info.name.split('.')):
+      continue
+    try:
+      module = importlib.import_module(info.name)
+    except ImportError:  # an optional extra is not installed
+      continue
+    if hasattr(module, '__all__'):
+      found.append(module)
+  return tuple(found)
+
+
+# The top level and the faces it gathers first (a name re-exported in several
+# places is checked under the first), then every other public face
+# (gradtx.contrib, gradtx.losses, ...).
+_NAMESPACES = (gradtx, schedules, tree, mixed_precision) + tuple(
+    m for m in _faces() if m not in (gradtx, schedules, tree, mixed_precision))
 
 
 def _public_objects():

@@ -48,7 +48,10 @@ _POSITIONAL = (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)
 # * ``*args`` names differ (``chain(*transforms)`` vs ``chain(*args)``), which
 #   no caller can observe;
 # * add_noise keeps Optax's deprecated ``seed`` next to ``key``.
-SIGNATURE_ALLOWED: dict[tuple[str, str], str] = {}
+SIGNATURE_ALLOWED: dict[tuple[str, str], str] = {
+    ('contrib.sophia', 'hessian_diagonal_fn'):
+        "the default estimator is gradtx's own hutchinson_estimator_diag_hessian",
+}
 
 # State class -> why its fields deliberately differ from Optax's.
 # Empty today. (AddDecayedWeightsState used to carry a ``count`` even for a
@@ -75,10 +78,14 @@ def _shared(optax_module, gradtx_module, prefix):
     yield prefix + name, o, g
 
 
-SHARED = (
-    list(_shared(optax, gradtx, ''))
-    + list(_shared(optax.tree, gradtx.tree, 'tree.'))
-    + list(_shared(optax.schedules, gradtx.schedules, 'schedules.')))
+# Optax's namespaces that gradtx also has (the top level and ``tree`` first).
+NAMESPACES = [('', optax, gradtx), ('tree.', optax.tree, gradtx.tree)] + [
+    (f'{ns}.', getattr(optax, ns), getattr(gradtx, ns))
+    for ns in ('schedules', 'transforms', 'tree_utils', 'contrib', 'losses',
+               'projections')
+    if hasattr(gradtx, ns)]
+
+SHARED = [item for prefix, o, g in NAMESPACES for item in _shared(o, g, prefix)]
 
 
 def _is_namedtuple(cls) -> bool:
@@ -230,8 +237,8 @@ def test_there_is_something_to_compare():
 
 def test_report_missing_optax_names():
   """Prints (does not fail on) what Optax exports and gradtx does not."""
-  for label, o, g in (('optax', optax, gradtx), ('optax.tree', optax.tree, gradtx.tree),
-                      ('optax.schedules', optax.schedules, gradtx.schedules)):
+  for prefix, o, g in NAMESPACES:
+    label = f'optax.{prefix}'.rstrip('.')
     missing = [n for n in _public(o) if not hasattr(g, n)]
     print(f'\n{label} names gradtx lacks ({len(missing)}): {", ".join(missing)}')
 

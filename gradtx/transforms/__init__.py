@@ -39,6 +39,8 @@ from gradtx.transforms.decay import AddDecayedWeightsState as AddDecayedWeightsS
 from gradtx.transforms.decay import AddNoiseState as AddNoiseState
 from gradtx.transforms.decay import add_decayed_weights as add_decayed_weights
 from gradtx.transforms.decay import add_noise as add_noise
+from gradtx.transforms.dog import ScaleByDistanceOverGradientsState as ScaleByDistanceOverGradientsState
+from gradtx.transforms.dog import scale_by_distance_over_gradients as scale_by_distance_over_gradients
 from gradtx.transforms.factored import FactoredState as FactoredState
 from gradtx.transforms.factored import ScaleBySM3State as ScaleBySM3State
 from gradtx.transforms.factored import scale_by_factored_rms as scale_by_factored_rms
@@ -105,6 +107,8 @@ from gradtx.wrappers import skip_not_finite as skip_not_finite
 from gradtx.wrappers import snapshot as snapshot
 
 __all__ = [
+    'scale_by_distance_over_gradients',
+    'ScaleByDistanceOverGradientsState',
     'adaptive_grad_clip',
     'AdaptiveGradClipState',
     'add_decayed_weights',
