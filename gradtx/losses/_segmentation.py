@@ -121,7 +121,7 @@ def dice_loss(
   loss = 1 - score
   if class_weights is not None:
     _inputs.check_rank('class_weights', class_weights, 1)
-    loss = loss * class_weights
+    loss = loss * jnp.broadcast_to(jnp.asarray(class_weights), loss.shape)
   if ignore_background and x.shape[-1] > 1:
     loss = loss[..., 1:]
   if reduction == 'mean':

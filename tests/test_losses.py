@@ -1,0 +1,855 @@
+"""Tests of ``gradtx.losses`` against float64 formulas written here and Optax.
+
+Each loss is checked three ways on random inputs (fixed seeds):
+
+* against an independent numpy/float64 formula (``_REFERENCES``), in
+  float32 and with bfloat16 inputs (the bfloat16 loss must be the float64
+  value of the rounded inputs, rounded once);
+* against ``optax.losses`` 0.2.8 as a test-only oracle, eagerly and under
+  ``jit``;
+* for finiteness of the loss and its gradient at extreme logits.
+
+Then come the arguments one by one: ``axis`` and ``where`` variants, masks
+that empty a row, the edge cases where gradtx is deliberately more robust
+than Optax (each documented in the docstring it tests), and CTC against a
+brute-force sum over all alignments.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from gradtx import losses
+
+F32 = jnp.float32
+BF16 = jnp.bfloat16
+
+
+# ---------------------------------------------------------------------------
+# Float64 references.
+# ---------------------------------------------------------------------------
+def _lse(x, axis=-1, keepdims=False):
+  m = np.max(x, axis=axis, keepdims=True)
+  out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+  return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _log_softmax(x, axis=-1):
+  return x - _lse(x, axis, keepdims=True)
+
+
+def _sigmoid_ce(x, y):
+  # -y log s(x) - (1-y) log s(-x), with log s(x) = -log(1 + e^-x).
+  return y * np.logaddexp(0, -x) + (1 - y) * np.logaddexp(0, x)
+
+
+def _sparse_plus(z):
+  return np.where(z <= -1, 0.0, np.where(z >= 1, z, (z + 1) ** 2 / 4))
+
+
+def _np_simplex(v, s=1.0):
+  """Projection onto {p >= 0, sum p = s} by bisection on the threshold."""
+  lo, hi = np.min(v) - s, np.max(v)
+  for _ in range(200):
+    tau = (lo + hi) / 2
+    if np.sum(np.maximum(v - tau, 0)) > s:
+      lo = tau
+    else:
+      hi = tau
+  return np.maximum(v - (lo + hi) / 2, 0)
+
+
+def _ref_multiclass_sparsemax(s, y):
+  out = []
+  for row, label in zip(s, y):
+    p = _np_simplex(row)
+    out.append(p @ row - row[label] + 0.5 * (1 - p @ p))
+  return np.array(out)
+
+
+def _ref_cosine(a, b, epsilon=0.0, axis=-1):
+  na = np.sqrt(np.maximum(np.sum(a * a, axis, keepdims=True), epsilon))
+  nb = np.sqrt(np.maximum(np.sum(b * b, axis, keepdims=True), epsilon))
+  return np.sum(a / na * b / nb, axis)
+
+
+def _ref_focal(x, y, alpha=None, gamma=2.0):
+  p = 1 / (1 + np.exp(-x))
+  one_minus_pt = y * (1 - p) + (1 - y) * p
+  loss = _sigmoid_ce(x, y) * one_minus_pt ** gamma
+  if alpha is not None:
+    loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
+  return loss
+
+
+def _xlogx_minus(y, log_p):
+  with np.errstate(divide='ignore', invalid='ignore'):
+    return np.where(y == 0, 0.0, y * (np.log(np.where(y == 0, 1, y)) - log_p))
+
+
+def _ref_ntxent(e, labels, temperature=0.07):
+  n = len(labels)
+  norms = np.sqrt(np.maximum(np.sum(e * e, 1), np.finfo(np.float32).eps))
+  sims = (e / norms[:, None]) @ (e / norms[:, None]).T / temperature
+  total, count = 0.0, 0
+  for i in range(n):
+    neg = [sims[i, k] for k in range(n) if labels[k] != labels[i]]
+    for j in range(n):
+      if j != i and labels[j] == labels[i]:
+        denom = np.exp(sims[i, j]) + np.sum(np.exp(neg))
+        total -= np.log(np.exp(sims[i, j]) / denom)
+        count += 1
+  return total / max(count, 1)
+
+
+def _ref_triplet(a, p, n, axis=-1, norm_degree=2, margin=1.0, eps=1e-6):
+  def d(u, v):
+    return (np.sum(np.abs(u - v) ** norm_degree, axis) + eps) ** (
+        1 / norm_degree)
+  return np.maximum(d(a, p) - d(a, n) + margin, 0)
+
+
+def _ref_ranking(s, y, where=None, weights=None):
+  where = np.ones_like(s, bool) if where is None else where
+  weights = np.ones_like(s) if weights is None else weights
+  out = []
+  for row_s, row_y, row_m, row_w in zip(s, y, where, weights):
+    if not row_m.any():
+      continue
+    ls = _log_softmax(row_s[row_m])
+    out.append(-np.sum(row_y[row_m] * row_w[row_m] * ls))
+  return np.mean(out) if out else 0.0
+
+
+def _ref_dice(x, t, smooth=1.0, alpha=0.5, beta=0.5, class_weights=None):
+  p = np.exp(_log_softmax(x))  # [B, H, W, C]
+  axes = tuple(range(1, x.ndim - 1))
+  inter = np.sum(p * t, axes)
+  fp, fn = np.sum(p, axes) - inter, np.sum(t, axes) - inter
+  loss = 1 - (inter + smooth) / (inter + alpha * fp + beta * fn + smooth)
+  if class_weights is not None:
+    loss = loss * class_weights
+  return loss.mean(-1)
+
+
+def _ref_binary_dice(x, t, smooth=1.0):
+  p = 1 / (1 + np.exp(-x))
+  axes = tuple(range(1, x.ndim))
+  inter = np.sum(p * t, axes)
+  return 1 - (inter + smooth) / ((np.sum(p, axes) + np.sum(t, axes)) / 2
+                                 + smooth)
+
+
+def _ref_generalized_dice(x, t, smooth=1.0):
+  freq = np.sum(t, axis=tuple(range(t.ndim - 1)))
+  w = 1 / (freq ** 2 + 1e-7)
+  w = w / w.sum() * len(w)
+  p = np.exp(_log_softmax(x))
+  axes = tuple(range(1, x.ndim - 1))
+  inter = np.sum(p * t, axes)
+  dice = 1 - (inter + smooth) / ((np.sum(p, axes) + np.sum(t, axes)) / 2
+                                 + smooth)
+  return np.mean(dice * w)
+
+
+# name -> (make_inputs(rng) -> (args, kwargs), float64 reference)
+# Arrays that are float in args get cast to the dtype under test; integer
+# arrays (labels) stay integer.
+def _probs(rng, shape):
+  p = rng.uniform(0.05, 1.0, size=shape)
+  return p / p.sum(-1, keepdims=True)
+
+
+def _onehot(rng, shape):
+  return np.eye(shape[-1])[rng.integers(0, shape[-1], shape[:-1])]
+
+
+_CASES = {
+    'squared_error': (lambda r: ((r.normal(size=(3, 4)), r.normal(size=(3, 4))), {}),
+                      lambda p, t: (p - t) ** 2),
+    'l2_loss': (lambda r: ((r.normal(size=(3, 4)), r.normal(size=(3, 4))), {}),
+                lambda p, t: 0.5 * (p - t) ** 2),
+    'huber_loss': (
+        lambda r: ((3 * r.normal(size=(3, 4)), r.normal(size=(3, 4))),
+                   {'delta': 1.5}),
+        lambda p, t, delta: np.where(np.abs(p - t) <= delta,
+                                     0.5 * (p - t) ** 2,
+                                     delta * (np.abs(p - t) - 0.5 * delta))),
+    'log_cosh': (lambda r: ((5 * r.normal(size=(3, 4)), r.normal(size=(3, 4))), {}),
+                 lambda p, t: np.logaddexp(p - t, t - p) - np.log(2)),
+    'cosine_similarity': (
+        lambda r: ((r.normal(size=(3, 5)), r.normal(size=(3, 5))), {}),
+        _ref_cosine),
+    'cosine_distance': (
+        lambda r: ((r.normal(size=(3, 5)), r.normal(size=(3, 5))), {}),
+        lambda a, b: 1 - _ref_cosine(a, b)),
+    'sigmoid_binary_cross_entropy': (
+        lambda r: ((4 * r.normal(size=(3, 4)), r.uniform(size=(3, 4))), {}),
+        _sigmoid_ce),
+    'sigmoid_focal_loss': (
+        lambda r: ((4 * r.normal(size=(3, 4)),
+                    r.integers(0, 2, (3, 4)).astype(np.float64)),
+                   {'alpha': 0.25, 'gamma': 1.5}),
+        _ref_focal),
+    'softmax_cross_entropy': (
+        lambda r: ((3 * r.normal(size=(3, 5)), _probs(r, (3, 5))), {}),
+        lambda x, y: -np.sum(y * _log_softmax(x), -1)),
+    'softmax_cross_entropy_with_integer_labels': (
+        lambda r: ((3 * r.normal(size=(3, 5)), r.integers(0, 5, (3,))), {}),
+        lambda x, y: _lse(x) - np.take_along_axis(x, y[:, None], 1)[:, 0]),
+    'safe_softmax_cross_entropy': (
+        lambda r: ((3 * r.normal(size=(3, 5)), _probs(r, (3, 5))), {}),
+        lambda x, y: -np.sum(y * _log_softmax(x), -1)),
+    'poly_loss_cross_entropy': (
+        lambda r: ((3 * r.normal(size=(3, 5)), _onehot(r, (3, 5))),
+                   {'epsilon': 1.5}),
+        lambda x, y, epsilon: (-np.sum(y * _log_softmax(x), -1) + epsilon
+                               * np.sum(y * (1 - np.exp(_log_softmax(x))), -1))),
+    'smooth_labels': (
+        lambda r: ((_onehot(r, (3, 5)), 0.1), {}),
+        lambda y, a: (1 - a) * y + a / 5),
+    'hinge_loss': (
+        lambda r: ((2 * r.normal(size=(6,)), np.array([1., -1., 1., -1., 1., -1.])), {}),
+        lambda s, t: np.maximum(0, 1 - s * t)),
+    'perceptron_loss': (
+        lambda r: ((2 * r.normal(size=(6,)), np.array([1., -1., 1., -1., 1., -1.])), {}),
+        lambda s, t: np.maximum(0, -s * t)),
+    'sparsemax_loss': (
+        lambda r: ((2 * r.normal(size=(8,)), r.integers(0, 2, (8,))), {}),
+        lambda x, y: _sparse_plus(np.where(y == 1, -x, x))),
+    'multiclass_hinge_loss': (
+        lambda r: ((2 * r.normal(size=(4, 5)), r.integers(0, 5, (4,))), {}),
+        lambda s, y: (np.max(s + 1 - np.eye(5)[y], -1)
+                      - np.take_along_axis(s, y[:, None], 1)[:, 0])),
+    'multiclass_perceptron_loss': (
+        lambda r: ((2 * r.normal(size=(4, 5)), r.integers(0, 5, (4,))), {}),
+        lambda s, y: np.max(s, -1) - np.take_along_axis(s, y[:, None], 1)[:, 0]),
+    'multiclass_sparsemax_loss': (
+        lambda r: ((r.normal(size=(4, 5)), r.integers(0, 5, (4,))), {}),
+        _ref_multiclass_sparsemax),
+    'kl_divergence': (
+        lambda r: ((_log_softmax(r.normal(size=(3, 5))), _probs(r, (3, 5))), {}),
+        lambda lp, y: np.sum(_xlogx_minus(y, lp), -1)),
+    'kl_divergence_with_log_targets': (
+        lambda r: ((_log_softmax(r.normal(size=(3, 5))),
+                    _log_softmax(r.normal(size=(3, 5)))), {}),
+        lambda lp, ly: np.sum(np.exp(ly) * (ly - lp), -1)),
+    'generalized_kl_divergence': (
+        lambda r: ((r.normal(size=(3, 5)), r.uniform(0.1, 2, size=(3, 5))), {}),
+        lambda lp, y: np.sum(_xlogx_minus(y, lp) + np.exp(lp) - y, -1)),
+    'ntxent': (
+        lambda r: ((r.normal(size=(6, 3)), np.array([0, 0, 1, 1, 2, 2])),
+                   {'temperature': 0.5}),
+        _ref_ntxent),
+    'triplet_margin_loss': (
+        lambda r: ((r.normal(size=(4, 3)), r.normal(size=(4, 3)),
+                    r.normal(size=(4, 3))), {'margin': 0.5}),
+        _ref_triplet),
+    'ranking_softmax_loss': (
+        lambda r: ((r.normal(size=(3, 5)), r.integers(0, 3, (3, 5)).astype(float)),
+                   {}),
+        _ref_ranking),
+    'dice_loss': (
+        lambda r: ((2 * r.normal(size=(2, 3, 3, 4)), _onehot(r, (2, 3, 3, 4))),
+                   {'alpha': 0.3, 'beta': 0.7}),
+        _ref_dice),
+    'binary_dice_loss': (
+        lambda r: ((2 * r.normal(size=(2, 3, 3)),
+                    r.integers(0, 2, (2, 3, 3)).astype(float)), {}),
+        _ref_binary_dice),
+    'multiclass_generalized_dice_loss': (
+        lambda r: ((2 * r.normal(size=(2, 3, 3, 4)), _onehot(r, (2, 3, 3, 4))), {}),
+        _ref_generalized_dice),
+}
+
+_NAMES = sorted(_CASES)
+
+
+def _inputs(name, seed=0):
+  args, kwargs = _CASES[name][0](np.random.default_rng(seed))
+  return args, kwargs
+
+
+def _cast(x, dtype):
+  x = np.asarray(x)
+  if np.issubdtype(x.dtype, np.floating) and x.ndim > 0:
+    return jnp.asarray(x, dtype)
+  if np.issubdtype(x.dtype, np.floating):
+    return float(x)
+  return jnp.asarray(x)
+
+
+def _as64(x):
+  x = np.asarray(x)
+  return x.astype(np.float64) if np.issubdtype(x.dtype, np.floating) or (
+      x.dtype == jnp.bfloat16) else x
+
+
+# ---------------------------------------------------------------------------
+# The public surface.
+# ---------------------------------------------------------------------------
+def test_same_public_names_as_optax_losses():
+  optax_names = {n for n in dir(optax.losses) if not n.startswith('_')}
+  assert set(losses.__all__) == optax_names
+  for name in losses.__all__:
+    assert getattr(losses, name).__module__.startswith('gradtx.losses.')
+
+
+@pytest.mark.parametrize('name', sorted(losses.__all__))
+def test_same_signature_as_optax(name):
+  def params(f):
+    return [(p.name, p.kind, p.default)
+            for p in inspect.signature(f).parameters.values()]
+  assert params(getattr(losses, name)) == params(getattr(optax.losses, name))
+
+
+def test_every_loss_has_a_reference_here():
+  covered = set(_CASES) | {'ctc_loss', 'ctc_loss_with_forward_probs',
+                           'convex_kl_divergence', 'make_fenchel_young_loss'}
+  assert covered == set(losses.__all__)
+
+
+# ---------------------------------------------------------------------------
+# Every loss: float64 formula, Optax, jit, bfloat16.
+# ---------------------------------------------------------------------------
+# Losses whose Optax output is float32 for bfloat16 inputs, while gradtx keeps
+# the input dtype (a float32 one-hot, constant or projection promotes).
+_OPTAX_PROMOTES = {'multiclass_hinge_loss', 'multiclass_perceptron_loss',
+                   'multiclass_sparsemax_loss',
+                   'multiclass_generalized_dice_loss', 'smooth_labels'}
+
+
+def _both_dtypes(fn, args, kwargs):
+  """``fn`` on float32 and on bfloat16 inputs, in one jitted call."""
+  f32 = [_cast(a, F32) for a in args]
+  bf16 = [_cast(a, BF16) for a in args]
+  arrays = [i for i, a in enumerate(f32) if hasattr(a, 'dtype')]
+
+  def both(xs, ys):
+    def call(vals, base):
+      full = list(base)
+      for i, v in zip(arrays, vals):
+        full[i] = v
+      return fn(*full, **kwargs)
+    return call(xs, f32), call(ys, bf16)
+
+  with jax.numpy_rank_promotion('allow'):  # Optax relies on it here and there
+    return jax.jit(both)([f32[i] for i in arrays], [bf16[i] for i in arrays])
+
+
+@pytest.mark.parametrize('name', _NAMES)
+def test_matches_float64_formula_and_optax_in_float32_and_bfloat16(name):
+  args, kwargs = _inputs(name)
+  reference = _CASES[name][1]
+  ours32, ours16 = _both_dtypes(getattr(losses, name), args, kwargs)
+  theirs32, theirs16 = _both_dtypes(getattr(optax.losses, name), args, kwargs)
+
+  # float32: the float64 formula and Optax, to float32 rounding.
+  assert ours32.dtype == F32
+  ref = reference(*[_as64(a) for a in args], **kwargs)
+  np.testing.assert_allclose(ours32, ref, rtol=2e-5, atol=2e-6)
+  np.testing.assert_allclose(ours32, theirs32, rtol=2e-5, atol=2e-6)
+
+  # bfloat16 inputs: the exact (float64) loss of the rounded inputs, rounded
+  # once (relative error <= 2^-8), in bfloat16; Optax to bfloat16 accuracy.
+  bf_args = [_cast(a, BF16) for a in args]
+  ref = np.asarray(reference(*[_as64(a) for a in bf_args], **kwargs))
+  assert ours16.dtype == BF16, ours16.dtype
+  scale = max(1.0, float(np.max(np.abs(ref))))
+  np.testing.assert_allclose(np.asarray(ours16, np.float64), ref,
+                             rtol=2 ** -8, atol=4e-3 * scale)
+  if name not in _OPTAX_PROMOTES:
+    assert theirs16.dtype == BF16
+  np.testing.assert_allclose(np.asarray(ours16, np.float64),
+                             np.asarray(theirs16, np.float64), rtol=5e-2,
+                             atol=5e-2 * scale)
+
+
+@pytest.mark.parametrize('name', ['softmax_cross_entropy_with_integer_labels',
+                                  'sigmoid_focal_loss', 'ranking_softmax_loss',
+                                  'log_cosh', 'triplet_margin_loss'])
+def test_eager_equals_jit(name):
+  args, kwargs = _inputs(name, seed=1)
+  args = [_cast(a, F32) for a in args]
+  fn = getattr(losses, name)
+  jitted = jax.jit(lambda *a: fn(*a, **kwargs))(*args)
+  np.testing.assert_allclose(fn(*args, **kwargs), jitted, rtol=1e-6, atol=1e-7)
+
+
+def _j(fn, allow_rank_promotion=False):
+  """``fn`` under ``jit`` (one compilation instead of one per operation).
+
+  Array keyword arguments are traced; the others (``axis``, ``reduce_fn``,
+  ...) are bound statically.
+  """
+  def call(*args, **kwargs):
+    dynamic = {k: v for k, v in kwargs.items()
+               if isinstance(v, (jax.Array, np.ndarray))}
+    static = {k: v for k, v in kwargs.items() if k not in dynamic}
+    jitted = jax.jit(lambda a, d: fn(*a, **d, **static))
+    with jax.numpy_rank_promotion(
+        'allow' if allow_rank_promotion else 'raise'):
+      return jitted(args, dynamic)
+  return call
+
+
+def _jgrad(fn, argnums=0):
+  return jax.jit(jax.grad(fn, argnums))
+
+
+# ---------------------------------------------------------------------------
+# Extreme logits: finite losses and the exact gradients.
+# ---------------------------------------------------------------------------
+_EXTREME = np.array([[-1e4, 0.0, 1e4], [80.0, -80.0, 3.0]], np.float32)
+
+
+def test_sigmoid_cross_entropy_and_focal_at_extreme_logits():
+  x = jnp.asarray(_EXTREME)
+  y = jnp.asarray([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+  loss = _j(losses.sigmoid_binary_cross_entropy)(x, y)
+  np.testing.assert_allclose(loss, _sigmoid_ce(_EXTREME.astype(float),
+                                               np.asarray(y)), rtol=1e-6)
+  grad = _jgrad(lambda x: _j(losses.sigmoid_binary_cross_entropy)(x, y).sum())(x)
+  np.testing.assert_allclose(grad, jax.nn.sigmoid(x) - y, atol=1e-7)
+  for gamma in (0.5, 2.0):
+    g = _jgrad(lambda x: _j(losses.sigmoid_focal_loss)(x, y, gamma=gamma).sum())(x)
+    assert np.all(np.isfinite(g)), g
+    # Where the label is right and confident, loss and gradient vanish.
+    assert abs(float(g[0, 2])) < 1e-30
+
+
+@pytest.mark.parametrize('name', ['softmax_cross_entropy',
+                                  'safe_softmax_cross_entropy',
+                                  'poly_loss_cross_entropy'])
+def test_softmax_losses_at_extreme_logits(name):
+  x = jnp.asarray(_EXTREME)
+  y = jnp.asarray([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+  fn = getattr(losses, name)
+  loss = fn(x, y)
+  assert np.all(np.isfinite(loss))
+  np.testing.assert_allclose(loss[0], 0.0, atol=1e-6)
+  if name != 'poly_loss_cross_entropy':
+    np.testing.assert_allclose(loss[1], 160.0, rtol=1e-6)
+    grad = _jgrad(lambda x: fn(x, y).sum())(x)
+    np.testing.assert_allclose(grad, jax.nn.softmax(x) - y, atol=1e-6)
+  else:
+    grad = _jgrad(lambda x: fn(x, y).sum())(x)
+    assert np.all(np.isfinite(grad))
+
+
+def test_integer_label_cross_entropy_at_extreme_logits():
+  x = jnp.asarray(_EXTREME)
+  y = jnp.array([2, 1])
+  fn = losses.softmax_cross_entropy_with_integer_labels
+  np.testing.assert_allclose(fn(x, y), [0.0, 160.0], atol=1e-6)
+  grad = _jgrad(lambda x: fn(x, y).sum())(x)
+  np.testing.assert_allclose(grad, jax.nn.softmax(x) - jax.nn.one_hot(y, 3),
+                             atol=1e-6)
+
+
+def test_log_cosh_accurate_for_tiny_and_huge_errors():
+  e = np.array([1e-6, 1e-4, 0.3, 0.999, 1.0, 5.0, 1e3, 1e5], np.float32)
+  ours = np.asarray(_j(losses.log_cosh)(jnp.asarray(e)), np.float64)
+  e64 = e.astype(np.float64)
+  ref = np.where(np.abs(e64) < 1, np.log1p(np.expm1(e64) ** 2 / (2 * np.exp(e64))),
+                 np.abs(e64) + np.log1p(np.exp(-2 * np.abs(e64))) - np.log(2))
+  np.testing.assert_allclose(ours, ref, rtol=3e-7)
+  # Optax's logaddexp(e, -e) - log 2 loses all digits at 1e-4 (e^2/2 < eps).
+  theirs = np.asarray(_j(optax.losses.log_cosh, True)(jnp.asarray(e)), np.float64)
+  np.testing.assert_allclose(ours[2:], theirs[2:], rtol=2e-6)
+  assert abs(theirs[0] - ref[0]) > 1e3 * abs(ours[0] - ref[0])
+  grad = _jgrad(lambda x: _j(losses.log_cosh)(x).sum())(jnp.asarray(e))
+  np.testing.assert_allclose(grad, np.tanh(e64), rtol=1e-6)
+
+
+def test_huber_gradient_is_clipped_l2_gradient():
+  e = jnp.array([-3.0, -0.5, 0.0, 0.4, 2.0])
+  grad = _jgrad(lambda x: _j(losses.huber_loss)(x, delta=1.0).sum())(e)
+  np.testing.assert_allclose(grad, np.clip(e, -1, 1))
+
+
+# ---------------------------------------------------------------------------
+# axis and where.
+# ---------------------------------------------------------------------------
+_AXIS_WHERE_LOSSES = ['softmax_cross_entropy', 'poly_loss_cross_entropy',
+                      'kl_divergence', 'kl_divergence_with_log_targets',
+                      'generalized_kl_divergence', 'cosine_similarity',
+                      'cosine_distance']
+
+
+def _axis_where_inputs(seed=3):
+  r = np.random.default_rng(seed)
+  x = r.normal(size=(4, 3, 5)).astype(np.float32)
+  y = _probs(r, (4, 3, 5)).astype(np.float32)
+  mask = r.uniform(size=(4, 3, 5)) > 0.3
+  return x, y, mask
+
+
+@pytest.mark.parametrize('name', _AXIS_WHERE_LOSSES)
+@pytest.mark.parametrize('axis', [1, (1, 2)])
+def test_axis_matches_optax_and_moveaxis(name, axis):
+  x, y, _ = _axis_where_inputs()
+  if name == 'kl_divergence_with_log_targets':
+    y = np.log(y)
+  ours = getattr(losses, name)(jnp.asarray(x), jnp.asarray(y), axis=axis)
+  theirs = getattr(optax.losses, name)(jnp.asarray(x), jnp.asarray(y),
+                                       axis=axis)
+  np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+  if isinstance(axis, int):  # the same as moving the axis last
+    last = getattr(losses, name)(jnp.moveaxis(x, axis, -1),
+                                 jnp.moveaxis(y, axis, -1))
+    np.testing.assert_allclose(ours, last, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize('name', _AXIS_WHERE_LOSSES)
+def test_where_matches_optax_and_dropping_entries(name):
+  x, y, mask = _axis_where_inputs()
+  if name == 'kl_divergence_with_log_targets':
+    y = np.log(y)
+  fn = getattr(losses, name)
+  ours = fn(jnp.asarray(x), jnp.asarray(y), where=jnp.asarray(mask))
+  theirs = getattr(optax.losses, name)(jnp.asarray(x), jnp.asarray(y),
+                                       where=jnp.asarray(mask))
+  np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+  # Row by row, a mask is the same as leaving the masked entries out.
+  for i, j in [(0, 0), (1, 2), (3, 1)]:
+    keep = mask[i, j]
+    alone = fn(jnp.asarray(x[i, j][keep]), jnp.asarray(y[i, j][keep]))
+    np.testing.assert_allclose(ours[i, j], alone, rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_cross_entropy_batch_shaped_where_and_empty_rows():
+  x, y, _ = _axis_where_inputs()
+  rows = jnp.array([[True, False, True]] * 4)  # batch-shaped: whole rows
+  ours = _j(losses.softmax_cross_entropy)(jnp.asarray(x), jnp.asarray(y),
+                                      where=rows)
+  theirs = _j(optax.losses.softmax_cross_entropy, True)(jnp.asarray(x), jnp.asarray(y),
+                                              where=rows)
+  np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+  np.testing.assert_array_equal(ours[:, 1], 0.0)
+  # An element mask that empties a row: loss 0, and no nan in the gradient.
+  mask = np.ones((2, 5), bool)
+  mask[1] = False
+  for fn in (losses.softmax_cross_entropy, losses.poly_loss_cross_entropy):
+    grad = _jgrad(lambda x: fn(x, jnp.asarray(y[0, :2]),
+                                 where=jnp.asarray(mask)).sum())(
+                                     jnp.asarray(x[0, :2]))
+    assert np.all(np.isfinite(grad)), (fn.__name__, grad)
+    np.testing.assert_array_equal(grad[1], 0.0)
+
+
+def test_integer_labels_axis_and_where():
+  r = np.random.default_rng(4)
+  x = jnp.asarray(r.normal(size=(2, 3, 4, 5)), F32)
+  fn = losses.softmax_cross_entropy_with_integer_labels
+  ofn = optax.losses.softmax_cross_entropy_with_integer_labels
+  labels = jnp.asarray(r.integers(0, 4, (2, 3, 5)))
+  np.testing.assert_allclose(fn(x, labels, axis=2), ofn(x, labels, axis=2),
+                             rtol=1e-6)
+  np.testing.assert_allclose(
+      fn(x, labels, axis=2),
+      _lse(np.asarray(x, float), 2)
+      - np.take_along_axis(np.asarray(x, float), np.asarray(labels)[:, :, None], 2)[:, :, 0],
+      rtol=1e-5)
+  # A tuple of axes: the classes are the flattened (3, 4) slice.
+  flat = jnp.asarray(r.integers(0, 12, (2, 5)))
+  ours = fn(x, flat, axis=(1, 2))
+  np.testing.assert_allclose(ours, ofn(x, flat, axis=(1, 2)), rtol=1e-6)
+  x2 = np.moveaxis(np.asarray(x, float), 3, 1).reshape(2, 5, 12)
+  ref = _lse(x2) - np.take_along_axis(x2, np.asarray(flat)[..., None], 2)[..., 0]
+  np.testing.assert_allclose(ours, ref, rtol=1e-5)
+  # where: a masked class leaves the normalizer; an empty row gives 0.
+  mask = np.ones((2, 3, 4, 5), bool)
+  mask[:, :, 3] = False
+  mask[1, 2] = False
+  ours = fn(x, labels % 3, axis=2, where=jnp.asarray(mask))
+  theirs = ofn(x, labels % 3, axis=2, where=jnp.asarray(mask))
+  np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+  np.testing.assert_array_equal(ours[1, 2], 0.0)
+  grad = _jgrad(lambda x: fn(x, labels % 3, axis=2,
+                               where=jnp.asarray(mask)).sum())(x)
+  assert np.all(np.isfinite(grad))
+  np.testing.assert_array_equal(grad[1, 2], 0.0)
+  np.testing.assert_array_equal(grad[:, :, 3], 0.0)
+  with pytest.raises(ValueError, match='axis'):
+    fn(x, labels, axis=[2])
+
+
+def test_smooth_labels_axis_and_where():
+  y = jnp.asarray(np.eye(4, dtype=np.float32)[[0, 3, 1]])
+  np.testing.assert_allclose(_j(losses.smooth_labels)(y, 0.2),
+                             _j(optax.smooth_labels, True)(y, 0.2), rtol=1e-7)
+  np.testing.assert_allclose(_j(losses.smooth_labels)(y, 0.2, axis=0),
+                             0.8 * y + 0.2 / 3, rtol=1e-6)
+  where = jnp.asarray([[True, True, False, False]] * 3)
+  ours = _j(losses.smooth_labels)(y, 0.2, where=where)
+  np.testing.assert_allclose(ours, 0.8 * y + 0.1, rtol=1e-6)
+  np.testing.assert_allclose(ours, _j(optax.smooth_labels, True)(y, 0.2, where=where),
+                             rtol=1e-6)
+  assert _j(losses.smooth_labels)(y.astype(BF16), 0.2, where=where).dtype == BF16
+
+
+# ---------------------------------------------------------------------------
+# Deliberate robustness (documented differences from Optax).
+# ---------------------------------------------------------------------------
+def test_safe_softmax_cross_entropy_with_minus_inf_logits():
+  x = jnp.array([[0.0, 1.0, -jnp.inf], [2.0, -jnp.inf, -jnp.inf]])
+  y = jnp.array([[0.3, 0.7, 0.0], [1.0, 0.0, 0.0]])
+  ours = _j(losses.safe_softmax_cross_entropy)(x, y)
+  ref = -(0.3 * np.log(1 / (1 + np.e)) + 0.7 * np.log(np.e / (1 + np.e)))
+  np.testing.assert_allclose(ours, [ref, 0.0], rtol=1e-6)
+  np.testing.assert_allclose(ours, _j(optax.losses.safe_softmax_cross_entropy, True)(x, y),
+                             rtol=1e-6)
+  assert np.all(np.isnan(_j(losses.softmax_cross_entropy)(x, y)[1:]))  # as Optax
+  grad = _jgrad(lambda x: _j(losses.safe_softmax_cross_entropy)(x, y).sum())(x)
+  np.testing.assert_allclose(grad, jax.nn.softmax(x) - y, atol=1e-6)
+
+
+def test_kl_divergence_zero_targets_value_and_gradients():
+  log_p = jnp.log(jnp.array([0.2, 0.3, 0.5]))
+  y = jnp.array([0.0, 0.4, 0.6])
+  ref = 0.4 * np.log(0.4 / 0.3) + 0.6 * np.log(0.6 / 0.5)
+  np.testing.assert_allclose(_j(losses.kl_divergence)(log_p, y), ref, rtol=1e-6)
+  g_p, g_y = _jgrad(lambda a, b: _j(losses.kl_divergence)(a, b), (0, 1))(log_p, y)
+  np.testing.assert_allclose(g_p, -y, rtol=1e-6)
+  # d/dy [y log y - y log p] = log y + 1 - log p; at y = 0 the y log y term
+  # contributes 0 (Optax returns nan there).
+  assert np.all(np.isfinite(g_y))
+  np.testing.assert_allclose(g_y[1:], np.log(y[1:]) + 1 - log_p[1:], rtol=1e-5)
+  g_optax = _jgrad(optax.losses.kl_divergence, 1)(log_p, y)
+  assert np.isnan(g_optax[0])
+
+
+def test_convex_kl_divergence_is_deprecated_alias():
+  log_p, y = jnp.log(jnp.array([1.0, 2.0])), jnp.array([1.0, 1.0])
+  with pytest.warns(DeprecationWarning, match='generalized_kl_divergence'):
+    out = _j(losses.convex_kl_divergence)(log_p, y)
+  np.testing.assert_allclose(out, 1 - np.log(2), rtol=1e-6)
+  with warnings.catch_warnings():
+    warnings.simplefilter('ignore', DeprecationWarning)
+    np.testing.assert_allclose(out, _j(optax.losses.convex_kl_divergence, True)(log_p, y))
+
+
+def test_ranking_softmax_loss_where_weights_reduce_fn():
+  r = np.random.default_rng(5)
+  s = r.normal(size=(3, 4)).astype(np.float32)
+  y = r.integers(0, 3, (3, 4)).astype(np.float32)
+  w = r.uniform(0.5, 2, (3, 4)).astype(np.float32)
+  mask = np.array([[1, 1, 0, 1], [0, 0, 0, 0], [1, 1, 1, 1]], bool)
+  fn, ofn = losses.ranking_softmax_loss, optax.losses.ranking_softmax_loss
+  args = (jnp.asarray(s), jnp.asarray(y))
+  for kwargs in ({}, {'where': jnp.asarray(mask)}, {'weights': jnp.asarray(w)},
+                 {'where': jnp.asarray(mask), 'reduce_fn': jnp.sum},
+                 {'where': jnp.asarray(mask), 'reduce_fn': None}):
+    np.testing.assert_allclose(fn(*args, **kwargs), ofn(*args, **kwargs),
+                               rtol=1e-6, atol=1e-7)
+  np.testing.assert_allclose(fn(*args, where=jnp.asarray(mask)),
+                             _ref_ranking(s.astype(float), y, mask), rtol=1e-6)
+  np.testing.assert_allclose(fn(*args, weights=jnp.asarray(w)),
+                             _ref_ranking(s.astype(float), y, None, w), rtol=1e-6)
+  # No valid list at all: 0, with a zero (not nan) gradient.
+  empty = jnp.zeros((3, 4), bool)
+  assert float(fn(*args, where=empty)) == 0.0
+  grad = _jgrad(lambda s: fn(s, args[1], where=empty))(args[0])
+  np.testing.assert_array_equal(grad, 0.0)
+  grad = _jgrad(lambda s: fn(s, args[1], where=jnp.asarray(mask)))(args[0])
+  assert np.all(np.isfinite(grad))
+  np.testing.assert_array_equal(grad[1], 0.0)
+
+
+def test_ntxent_gradient_finite_and_no_positive_pairs():
+  r = np.random.default_rng(6)
+  e = jnp.asarray(r.normal(size=(6, 3)), F32)
+  labels = jnp.array([0, 0, 1, 1, 2, 2])
+  grad = _jgrad(lambda e: _j(losses.ntxent)(e, labels, temperature=0.01))(e)
+  assert np.all(np.isfinite(grad))
+  np.testing.assert_allclose(
+      _j(losses.ntxent)(e, labels, temperature=0.01),
+      _ref_ntxent(np.asarray(e, float), np.asarray(labels), 0.01), rtol=1e-4)
+  # All labels different: no positive pair; 0 here, nan in Optax.
+  assert float(_j(losses.ntxent)(e, jnp.arange(6))) == 0.0
+  # All labels equal: no negatives, each pair's softmax is 1, loss 0.
+  np.testing.assert_allclose(_j(losses.ntxent)(e, jnp.zeros(6, int)), 0.0, atol=1e-6)
+  with pytest.raises(ValueError, match='leading dimension'):
+    _j(losses.ntxent)(e, jnp.arange(5))
+
+
+def test_triplet_margin_loss_is_a_norm_for_odd_degrees():
+  r = np.random.default_rng(7)
+  a, p, n = (r.normal(size=(4, 3)).astype(np.float32) for _ in range(3))
+  for degree in (1, 3):
+    ours = _j(losses.triplet_margin_loss)(a, p, n, norm_degree=degree)
+    np.testing.assert_allclose(
+        ours, _ref_triplet(*(x.astype(float) for x in (a, p, n)),
+                           norm_degree=degree), rtol=1e-5)
+  ours = _j(losses.triplet_margin_loss)(a, p, n, axis=0, margin=0.3)
+  np.testing.assert_allclose(
+      ours, _j(optax.losses.triplet_margin_loss, True)(a, p, n, axis=0, margin=0.3),
+      rtol=1e-6)
+
+
+def test_multiclass_sparsemax_gradient_is_p_minus_onehot():
+  r = np.random.default_rng(8)
+  s = jnp.asarray(r.normal(size=(4, 5)), F32)
+  y = jnp.asarray(r.integers(0, 5, (4,)))
+  grad = _jgrad(lambda s: _j(losses.multiclass_sparsemax_loss)(s, y).sum())(s)
+  p = np.stack([_np_simplex(row) for row in np.asarray(s, float)])
+  np.testing.assert_allclose(grad, p - np.eye(5)[y], atol=1e-6)
+  # Works on one example, and on several leading axes.
+  np.testing.assert_allclose(_j(losses.multiclass_sparsemax_loss)(s[0], y[0]),
+                             _j(losses.multiclass_sparsemax_loss)(s, y)[0])
+  assert _j(losses.multiclass_sparsemax_loss)(s.reshape(2, 2, 5),
+                                          y.reshape(2, 2)).shape == (2, 2)
+
+
+def test_fenchel_young_loss_of_logsumexp_is_softmax_cross_entropy():
+  r = np.random.default_rng(9)
+  s = jnp.asarray(r.normal(size=(2, 3, 5)), F32)
+  y = jnp.asarray(_onehot(r, (2, 3, 5)), F32)
+  ours = losses.make_fenchel_young_loss(jax.scipy.special.logsumexp)
+  theirs = optax.losses.make_fenchel_young_loss(jax.scipy.special.logsumexp)
+  np.testing.assert_allclose(ours(s, y), _j(losses.softmax_cross_entropy)(s, y),
+                             rtol=1e-6)
+  np.testing.assert_allclose(ours(s, y), theirs(s, y), rtol=1e-6)
+  grad = _jgrad(lambda s: ours(s, y).sum())(s)
+  np.testing.assert_allclose(grad, jax.nn.softmax(s) - y, atol=1e-6)
+
+
+def test_dice_options_match_optax_and_errors():
+  r = np.random.default_rng(10)
+  x = jnp.asarray(2 * r.normal(size=(2, 3, 3, 4)), F32)
+  t = jnp.asarray(_onehot(r, (2, 3, 3, 4)), F32)
+  w = jnp.array([0.5, 1.0, 2.0, 1.0])
+  for kwargs in ({'reduction': 'none'}, {'reduction': 'sum'},
+                 {'class_weights': w}, {'ignore_background': True},
+                 {'axis': (1,), 'smooth': 0.1}):
+    with jax.numpy_rank_promotion('allow'):
+      theirs = _j(optax.losses.dice_loss, True)(x, t, **kwargs)
+    np.testing.assert_allclose(_j(losses.dice_loss)(x, t, **kwargs), theirs,
+                               rtol=1e-6, atol=1e-7)
+  np.testing.assert_allclose(
+      _j(losses.dice_loss)(x, t, class_weights=w),
+      _ref_dice(np.asarray(x, float), np.asarray(t, float),
+                class_weights=np.asarray(w)),
+      rtol=1e-5)
+  probs = jax.nn.softmax(x)
+  np.testing.assert_allclose(_j(losses.dice_loss)(probs, t, apply_softmax=False),
+                             _j(losses.dice_loss)(x, t), rtol=1e-6)
+  with pytest.raises(ValueError, match='probability distributions'):
+    losses.dice_loss(x, t, apply_softmax=False)  # eager: inspected
+  # Under jit the probabilities cannot be inspected: accepted, not rejected.
+  jax.jit(lambda p: _j(losses.dice_loss)(p, t, apply_softmax=False))(probs)
+  with pytest.raises(ValueError, match='reduction'):
+    _j(losses.dice_loss)(x, t, reduction='max')
+  with pytest.raises(ValueError, match='same shape'):
+    _j(losses.dice_loss)(x, t[..., :3])
+
+
+def test_type_and_shape_errors_name_the_argument():
+  ints = jnp.arange(6).reshape(2, 3)
+  floats = jnp.ones((2, 3))
+  with pytest.raises(TypeError, match='logits'):
+    _j(losses.softmax_cross_entropy)(ints, floats)
+  with pytest.raises(TypeError, match='labels'):
+    _j(losses.softmax_cross_entropy_with_integer_labels)(floats, jnp.ones(2))
+  with pytest.raises(TypeError, match='predictions'):
+    _j(losses.l2_loss)(ints)
+  with pytest.raises(ValueError, match='same shape'):
+    _j(losses.squared_error)(floats, jnp.ones((3,)))
+  with pytest.raises(ValueError, match='same shape'):
+    _j(losses.perceptron_loss)(floats, jnp.ones((2, 1)))
+
+
+# ---------------------------------------------------------------------------
+# CTC.
+# ---------------------------------------------------------------------------
+def _collapse(path, blank):
+  out, prev = [], None
+  for k in path:
+    if k != prev and k != blank:
+      out.append(k)
+    prev = k
+  return out
+
+
+def _ctc_brute_force(logits, n_frames, labels, blank):
+  """-log of the summed probability of every path that collapses to labels."""
+  log_p = _log_softmax(logits[:n_frames])
+  total = -np.inf
+  for path in itertools.product(range(logits.shape[-1]), repeat=n_frames):
+    if _collapse(path, blank) == list(labels):
+      total = np.logaddexp(total, sum(log_p[t, k] for t, k in enumerate(path)))
+  return -total
+
+
+def _ctc_inputs(seed=11):
+  r = np.random.default_rng(seed)
+  logits = r.normal(size=(4, 5, 3)).astype(np.float32)
+  labels = np.array([[1, 2, 0], [1, 1, 0], [2, 1, 2], [1, 0, 0]])
+  label_pad = np.array([[0, 0, 1], [0, 0, 1], [0, 0, 0], [0, 1, 1]], np.float32)
+  logit_pad = np.array([[0, 0, 0, 0, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0],
+                        [0, 0, 0, 1, 1]], np.float32)
+  return logits, logit_pad, labels, label_pad
+
+
+_CTC = jax.jit(losses.ctc_loss_with_forward_probs, static_argnames='blank_id')
+_OPTAX_CTC = jax.jit(optax.losses.ctc_loss_with_forward_probs,
+                     static_argnames='blank_id')
+
+
+def test_ctc_loss_matches_brute_force_and_optax():
+  logits, logit_pad, labels, label_pad = _ctc_inputs()
+  args = tuple(jnp.asarray(a) for a in (logits, logit_pad, labels, label_pad))
+  ours = _CTC(*args)
+  for b in range(4):
+    n_frames = int(5 - logit_pad[b].sum())
+    n_labels = int(3 - label_pad[b].sum())
+    ref = _ctc_brute_force(logits[b].astype(float), n_frames,
+                           labels[b, :n_labels], blank=0)
+    np.testing.assert_allclose(ours[0][b], ref, rtol=2e-5)
+  # The forward probabilities too (shapes [T, B, N + 1] and [T, B, N]).
+  theirs = _OPTAX_CTC(*args)
+  for a, b in zip(ours, theirs):
+    assert a.shape == b.shape
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-3)
+  # Another blank id.
+  labels2 = jnp.asarray([[0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1]])
+  ours = _CTC(*args[:2], labels2, args[3], blank_id=2)
+  theirs = _OPTAX_CTC(*args[:2], labels2, args[3], blank_id=2)
+  for a, b in zip(ours, theirs):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-3)
+  for b in range(4):
+    n_frames = int(5 - logit_pad[b].sum())
+    n_labels = int(3 - label_pad[b].sum())
+    ref = _ctc_brute_force(logits[b].astype(float), n_frames,
+                           np.asarray(labels2[b, :n_labels]), blank=2)
+    np.testing.assert_allclose(ours[0][b], ref, rtol=2e-5)
+
+
+def test_ctc_gradient_jit_and_bfloat16():
+  logits, logit_pad, labels, label_pad = _ctc_inputs(12)
+  args = [jnp.asarray(a) for a in (logits, logit_pad, labels, label_pad)]
+
+  loss, grad = jax.jit(jax.value_and_grad(
+      lambda x: losses.ctc_loss(x, *args[1:]).sum()))(args[0])
+  theirs = _jgrad(lambda x: _OPTAX_CTC(x, *args[1:])[0].sum())(args[0])
+  np.testing.assert_allclose(loss, _CTC(*args)[0].sum(), rtol=1e-6)
+  np.testing.assert_allclose(grad, theirs, rtol=1e-4, atol=1e-6)
+  # Padded frames get no gradient.
+  np.testing.assert_array_equal(grad[3, 3:], 0.0)
+  bf = _CTC(args[0].astype(BF16), *args[1:])[0]
+  assert bf.dtype == F32  # computed and returned in float32, as in Optax
+  ref = _CTC(args[0].astype(BF16).astype(F32), *args[1:])[0]
+  np.testing.assert_allclose(bf, ref, rtol=1e-6)
+  with pytest.raises(ValueError, match='rank 3'):
+    _j(losses.ctc_loss)(args[0][0], *args[1:])
+  with pytest.raises(ValueError, match='batch size'):
+    _j(losses.ctc_loss)(args[0], args[1], args[2][:2], args[3][:2])
