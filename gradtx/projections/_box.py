@@ -7,7 +7,17 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gradtx import tree as tree_lib
+
+
+def _bound_tree(bound: Any, tree: Any) -> Any:
+  """``bound`` as a tree like ``tree``: a scalar is repeated for every leaf."""
+  bound_def = jax.tree.structure(bound)
+  if bound_def == jax.tree.structure(tree):
+    return bound
+  if jax.tree_util.treedef_is_leaf(bound_def) and bound_def.num_leaves == 1:
+    return jax.tree.map(lambda _: bound, tree)
+  raise ValueError('a bound must be a scalar or a tree with the structure of '
+                   f'tree ({jax.tree.structure(tree)}), got {bound_def}')
 
 
 def projection_non_negative(tree: Any) -> Any:
@@ -42,10 +52,10 @@ def projection_box(tree: Any, lower: Any, upper: Any) -> Any:
 
   Args:
     tree: the pytree to project.
-    lower: the lower bound: a scalar, or a tree with the structure of
-      ``tree``.
-    upper: the upper bound: a scalar, or a tree with the structure of
-      ``tree``.
+    lower: the lower bound: a scalar (for every leaf), or a tree with the
+      structure of ``tree``.
+    upper: the upper bound: a scalar (for every leaf), or a tree with the
+      structure of ``tree``.
 
   Returns:
     The projected tree, with the structure of ``tree``.
@@ -60,7 +70,8 @@ def projection_box(tree: Any, lower: Any, upper: Any) -> Any:
     Boyd and Vandenberghe, Convex Optimization, 2004 (section 8.1).
     Reproduces ``optax.projections.projection_box``.
   """
-  return jax.tree.map(jnp.clip, tree, lower, upper)
+  return jax.tree.map(jnp.clip, tree, _bound_tree(lower, tree),
+                      _bound_tree(upper, tree))
 
 
 def projection_hypercube(tree: Any, scale: Any = 1) -> Any:
@@ -68,6 +79,9 @@ def projection_hypercube(tree: Any, scale: Any = 1) -> Any:
 
   .. math::
     \operatorname*{argmin}_{0 \le p \le s} \|x - p\|_2^2
+
+  Scalar bounds apply to every leaf of a pytree (in Optax 0.2.8 they only
+  work when ``tree`` is a single array).
 
   Args:
     tree: the pytree to project.
@@ -113,6 +127,4 @@ def projection_linf_ball(tree: Any, scale: Any = 1) -> Any:
     Boyd and Vandenberghe, Convex Optimization, 2004 (section 8.1).
     Reproduces ``optax.projections.projection_linf_ball``.
   """
-  lower = tree_lib.full_like(tree, -scale)
-  upper = tree_lib.full_like(tree, scale)
-  return projection_box(tree, lower=lower, upper=upper)
+  return projection_box(tree, lower=-scale, upper=scale)
