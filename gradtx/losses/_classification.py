@@ -250,10 +250,10 @@ def softmax_cross_entropy_with_integer_labels(
   x = _inputs.upcast(logits)
   where = _inputs.expand_where(where, axis, x.ndim)
   axes = _inputs.normalize_axes(axis, x.ndim)
-  if len(axes) > 1 or isinstance(axis, tuple):
-    x = _classes_last(x, axes)
+  if isinstance(axis, tuple):
     if where is not None:
-      where = _classes_last(jnp.broadcast_to(where, logits.shape), axes)
+      where = _classes_last(jnp.broadcast_to(where, x.shape), axes)
+    x = _classes_last(x, axes)
     class_axis = x.ndim - 1
   else:
     class_axis = axes[0]
@@ -315,7 +315,7 @@ def poly_loss_cross_entropy(
   y = jnp.asarray(labels).astype(x.dtype)
   where = _inputs.expand_where(where, axis, x.ndim)
   log_probs = _masked.log_softmax(x, axis, where)
-  probs = jnp.where(True if where is None else where, jnp.exp(log_probs), 0)
+  probs = jnp.exp(log_probs)  # masked entries are left out of the sums below
   cross_entropy = -jnp.sum(y * log_probs, axis=axis, where=where)
   one_minus_pt = jnp.sum(y * (1 - probs), axis=axis, where=where)
   return (cross_entropy + epsilon * one_minus_pt).astype(dtype)

@@ -66,7 +66,7 @@ def upcast(x: Any, *others: Any) -> jax.Array:
 
 
 def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
-  """``axis`` as a sorted-as-given tuple of non-negative axes."""
+  """``axis`` as a tuple of non-negative axes, in the given order."""
   if axis is None:
     return tuple(range(ndim))
   axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)

@@ -49,10 +49,3 @@ def log_softmax(x: jax.Array, axis: Axis, where: Any = None) -> jax.Array:
     return out
   return jnp.where(where, out, 0)
 
-
-def softmax(x: jax.Array, axis: Axis, where: Any = None) -> jax.Array:
-  """``exp(log_softmax(x))``; 0 where masked out."""
-  out = jnp.exp(log_softmax(x, axis, where))
-  if where is None:
-    return out
-  return jnp.where(where, out, 0)
