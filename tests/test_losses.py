@@ -328,35 +328,58 @@ _OPTAX_PROMOTES = {'multiclass_hinge_loss', 'multiclass_perceptron_loss',
 
 
 def _both_dtypes(fn, args, kwargs):
-  """``fn`` on float32 and on bfloat16 inputs, in one jitted call."""
+  """In one jitted call: ``fn`` on float32 and on bfloat16 inputs, and the
+  float32 gradient of ``sum(fn)`` with respect to the first argument."""
   f32 = [_cast(a, F32) for a in args]
   bf16 = [_cast(a, BF16) for a in args]
   arrays = [i for i, a in enumerate(f32) if hasattr(a, 'dtype')]
 
-  def both(xs, ys):
-    def call(vals, base):
-      full = list(base)
-      for i, v in zip(arrays, vals):
-        full[i] = v
-      return fn(*full, **kwargs)
-    return call(xs, f32), call(ys, bf16)
+  def call(vals, base):
+    full = list(base)
+    for i, v in zip(arrays, vals):
+      full[i] = v
+    return fn(*full, **kwargs)
+
+  def run(xs, ys):
+    grad = jax.grad(lambda first: jnp.sum(call([first] + xs[1:], f32)))(xs[0])
+    return call(xs, f32), call(ys, bf16), grad
 
   with jax.numpy_rank_promotion('allow'):  # Optax relies on it here and there
-    return jax.jit(both)([f32[i] for i in arrays], [bf16[i] for i in arrays])
+    return jax.jit(run)([f32[i] for i in arrays], [bf16[i] for i in arrays])
+
+
+def _numerical_gradient(reference, args, kwargs, h=1e-6):
+  """Central differences of ``sum(reference)`` in the first argument."""
+  x = _as64(args[0])
+  grad = np.zeros_like(x)
+  for i in np.ndindex(x.shape):
+    up, down = x.copy(), x.copy()
+    up[i] += h
+    down[i] -= h
+    grad[i] = (np.sum(reference(up, *args[1:], **kwargs))
+               - np.sum(reference(down, *args[1:], **kwargs))) / (2 * h)
+  return grad
 
 
 @pytest.mark.parametrize('name', _NAMES)
 def test_matches_float64_formula_and_optax_in_float32_and_bfloat16(name):
   args, kwargs = _inputs(name)
   reference = _CASES[name][1]
-  ours32, ours16 = _both_dtypes(getattr(losses, name), args, kwargs)
-  theirs32, theirs16 = _both_dtypes(getattr(optax.losses, name), args, kwargs)
+  ours32, ours16, our_grad = _both_dtypes(getattr(losses, name), args, kwargs)
+  theirs32, theirs16, their_grad = _both_dtypes(getattr(optax.losses, name),
+                                                args, kwargs)
 
-  # float32: the float64 formula and Optax, to float32 rounding.
+  # float32: the float64 formula and Optax, to float32 rounding; gradients
+  # against central differences of the formula, and against Optax.
   assert ours32.dtype == F32
-  ref = reference(*[_as64(a) for a in args], **kwargs)
+  args64 = [_as64(a) for a in args]
+  ref = reference(*args64, **kwargs)
   np.testing.assert_allclose(ours32, ref, rtol=2e-5, atol=2e-6)
   np.testing.assert_allclose(ours32, theirs32, rtol=2e-5, atol=2e-6)
+  np.testing.assert_allclose(our_grad, _numerical_gradient(reference, args64,
+                                                           kwargs),
+                             rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(our_grad, their_grad, rtol=1e-5, atol=1e-6)
 
   # bfloat16 inputs: the exact (float64) loss of the rounded inputs, rounded
   # once (relative error <= 2^-8), in bfloat16; Optax to bfloat16 accuracy.
