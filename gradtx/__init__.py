@@ -6,8 +6,11 @@ name is reachable as ``gradtx.<name>``:
 * the core protocol and its helpers (this file: :mod:`gradtx.base`,
   :mod:`gradtx.numerics`, :mod:`gradtx.updates`);
 * :mod:`gradtx.transforms`, :mod:`gradtx.optimizers`, :mod:`gradtx.wrappers`,
-  :mod:`gradtx.schedules`, :mod:`gradtx.stateful_schedules` and
-  :mod:`gradtx.mixed_precision`, each of which lists its names in ``__all__``;
+  :mod:`gradtx.schedules`, :mod:`gradtx.stateful_schedules`,
+  :mod:`gradtx.mixed_precision` and :mod:`gradtx.losses`, each of which lists
+  its names in ``__all__``;
+* namespaces kept apart, as Optax keeps them: :mod:`gradtx.contrib` and
+  :mod:`gradtx.projections`;
 * the tree helpers stay under :mod:`gradtx.tree` (and Optax's spelling under
   :mod:`gradtx.tree_utils`), with the few Optax keeps at its top level.
 
@@ -15,6 +18,7 @@ A name is added to its subpackage's ``__init__``; nothing is listed here twice.
 """
 
 from gradtx import contrib as contrib
+from gradtx import projections as projections
 from gradtx import tree as tree
 from gradtx import tree_utils as tree_utils
 
@@ -54,12 +58,14 @@ from gradtx.tree import update_moment as update_moment
 from gradtx.tree import update_moment_per_elem_norm as update_moment_per_elem_norm
 
 # The subpackages' public faces: each ``__all__`` is the list of its names.
+from gradtx import losses as losses
 from gradtx import mixed_precision as mixed_precision
 from gradtx import optimizers as optimizers
 from gradtx import schedules as schedules
 from gradtx import stateful_schedules as stateful_schedules
 from gradtx import transforms as transforms
 from gradtx import wrappers as wrappers
+from gradtx.losses import *  # noqa: F401,F403
 from gradtx.mixed_precision import *  # noqa: F401,F403
 from gradtx.optimizers import *  # noqa: F401,F403
 from gradtx.schedules import *  # noqa: F401,F403
@@ -111,7 +117,7 @@ _CORE = [
 
 __all__ = sorted(
     set(_CORE).union(
-        mixed_precision.__all__, optimizers.__all__, schedules.__all__,
+        losses.__all__, mixed_precision.__all__, optimizers.__all__, schedules.__all__,
         stateful_schedules.__all__, transforms.__all__, wrappers.__all__,
     ).difference(_FACE_ONLY),
     key=str.lower,
