@@ -1,0 +1,18 @@
+"""Framework-exact recipes: other frameworks' optimizers under their own names.
+
+Each submodule reproduces one framework's optimizers (and schedules, clipping
+and options) with that framework's names, argument names and defaults, built
+from gradtx parts, so that a ported recipe follows the same trajectory step
+for step:
+
+* :mod:`gradtx.compat.torch`: ``torch.optim`` and ``torch.optim.lr_scheduler``.
+* :mod:`gradtx.compat.keras`: ``keras.optimizers`` (Keras 3).
+* :mod:`gradtx.compat.hf`: Hugging Face ``transformers.optimization``.
+
+See ``docs/porting.md`` for the tables and the places where the frameworks
+differ.
+"""
+
+from gradtx.compat import torch as torch
+
+__all__ = ['torch']
