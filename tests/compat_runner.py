@@ -53,7 +53,7 @@ def run_gradtx(tx, theta0, coef, noise, sign=1.0, dtype=jnp.float32):
   return run(p0, noise)
 
 
-def assert_paths_close(ours, ref, rtol=1e-5, atol=5e-6):
+def assert_paths_close(ours, ref, rtol=1e-5, atol=1e-5):
   """Compares two stacked trajectories leaf by leaf, naming the first bad step."""
   for path, a in jax.tree_util.tree_flatten_with_path(ours)[0]:
     b = np.asarray(ref[path[0].key][path[1].key] if len(path) == 2 else ref[path[0].key])

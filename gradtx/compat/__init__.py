@@ -13,6 +13,7 @@ See ``docs/porting.md`` for the tables and the places where the frameworks
 differ.
 """
 
+from gradtx.compat import keras as keras
 from gradtx.compat import torch as torch
 
-__all__ = ['torch']
+__all__ = ['keras', 'torch']
