@@ -13,7 +13,8 @@ See ``docs/porting.md`` for the tables and the places where the frameworks
 differ.
 """
 
+from gradtx.compat import hf as hf
 from gradtx.compat import keras as keras
 from gradtx.compat import torch as torch
 
-__all__ = ['keras', 'torch']
+__all__ = ['hf', 'keras', 'torch']

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 
 from gradtx import base
 from gradtx import tree as tu
+from gradtx.compat import _factored
 from gradtx.compat.keras._base import UpdateRule
 from gradtx.transforms import _leafwise
 from gradtx.transforms import trust_ratio as _trust
@@ -176,22 +177,11 @@ class AdafactorSlots(NamedTuple):
   v: Any  # like params: the second-moment estimate.
 
 
-def _rms(x):
-  return jnp.sqrt(jnp.mean(jnp.square(x)))
-
-
 def adafactor_rule(beta_2_decay, epsilon_1, epsilon_2, clip_threshold) -> UpdateRule:
   """Keras ``Adafactor``: factored second moments of the last two axes."""
   def init(params):
-    def r0(p):
-      return jnp.zeros(p.shape[:-1], p.dtype) if p.ndim >= 2 else jnp.zeros([], p.dtype)
-
-    def c0(p):
-      return (jnp.zeros(p.shape[:-2] + p.shape[-1:], p.dtype) if p.ndim >= 2
-              else jnp.zeros([], p.dtype))
-
-    return AdafactorSlots(jax.tree.map(r0, params), jax.tree.map(c0, params),
-                          _zeros(params))
+    r, c, _ = _unzip(jax.tree.map(_factored.init_leaf, params), params, 3)
+    return AdafactorSlots(r, c, _zeros(params))
 
   def step(grads, slots, params, lr, t):
     rho_t = jnp.minimum(lr, 1 / jnp.sqrt(t))
@@ -200,17 +190,11 @@ def adafactor_rule(beta_2_decay, epsilon_1, epsilon_2, clip_threshold) -> Update
     def leaf(g, p, r, c, v):
       d = tu.compute_dtype(g, p)
       g, p = g.astype(d), p.astype(d)
-      alpha_t = jnp.maximum(epsilon_2, _rms(p)) * rho_t
-      sq = jnp.square(g) + epsilon_1
-      if p.ndim >= 2:
-        r = beta_2_t * r + (1 - beta_2_t) * jnp.mean(sq, axis=-1)
-        c = beta_2_t * c + (1 - beta_2_t) * jnp.mean(sq, axis=-2)
-        v = (r / jnp.mean(r, axis=-1, keepdims=True))[..., None] * c[..., None, :]
-      else:
-        v = beta_2_t * v + (1 - beta_2_t) * sq
-      u = g / jnp.sqrt(v)
-      u_hat = u / jnp.maximum(1.0, _rms(u) / clip_threshold)
-      return -alpha_t * u_hat, r, c, v
+      alpha_t = jnp.maximum(epsilon_2, _factored.rms(p)) * rho_t
+      u, r, c, _, v = _factored.factored_update(
+          g, r.astype(d), c.astype(d), v.astype(d), beta_2_t, epsilon_1,
+          clip_threshold)
+      return -alpha_t * u, r, c, v
 
     out = jax.tree.map(leaf, grads, params, slots.r, slots.c, slots.v)
     delta, r, c, v = _unzip(out, grads, 4)
