@@ -8,6 +8,7 @@ for step:
 * :mod:`gradtx.compat.torch`: ``torch.optim`` and ``torch.optim.lr_scheduler``.
 * :mod:`gradtx.compat.keras`: ``keras.optimizers`` (Keras 3).
 * :mod:`gradtx.compat.hf`: Hugging Face ``transformers.optimization``.
+* :mod:`gradtx.compat.mxnet`: ``mx.optimizer`` (MXNet 1.9).
 
 See ``docs/porting.md`` for the tables and the places where the frameworks
 differ.
@@ -15,6 +16,7 @@ differ.
 
 from gradtx.compat import hf as hf
 from gradtx.compat import keras as keras
+from gradtx.compat import mxnet as mxnet
 from gradtx.compat import torch as torch
 
-__all__ = ['hf', 'keras', 'torch']
+__all__ = ['hf', 'keras', 'mxnet', 'torch']

@@ -9,7 +9,6 @@ schedule) and in that ``β₁`` may be a schedule: PyTorch's ``CyclicLR`` and
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import jax
@@ -19,6 +18,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
+from gradtx.compat._powers import one_minus_pow
 from gradtx.transforms import _leafwise
 
 
@@ -61,22 +61,6 @@ def _init(amsgrad):
         max_exp_avg_sq=_leafwise.real_full_like(params, 0, None) if amsgrad else ())
 
   return init_fn
-
-
-def one_minus_pow(b, count):
-  """``1 − bᵗ`` in float32, accurate also when ``b`` is close to 1.
-
-  PyTorch computes its bias corrections in float64 from Python floats; the
-  float32 ``1 − b**t`` of :func:`gradtx.bias_correction_factor` is off by up
-  to 5e-5 relative for ``b = 0.999``, which this avoids.
-  """
-  t = jnp.asarray(count, jnp.float32)
-  if callable(b) or not _checks._is_concrete_number(b):  # pylint: disable=protected-access
-    b = jnp.asarray(b, jnp.float32)
-    return -jnp.expm1(t * jnp.log(b))
-  if float(b) == 0.0:
-    return jnp.ones_like(t)
-  return -jnp.expm1(t * jnp.float32(math.log(float(b))))
 
 
 def _moments(updates, state, b1, b2):
