@@ -55,6 +55,10 @@ from gradtx.transforms import scaling as _scaling
 from gradtx.wrappers import masking as _masking
 from gradtx.wrappers import param_groups as _groups
 
+__all__ = ['Momentum', 'SGD', 'Adam', 'AdamWeightDecay', 'RMSProp', 'Adagrad',
+           'Lamb', 'scale_by_mindspore_adam', 'MindSporeAdamState',
+           'mindspore_nesterov_momentum', 'MindSporeNesterovState']
+
 Params = Optional[Sequence[dict]]
 
 

@@ -40,6 +40,9 @@ from gradtx import tree as tu
 from gradtx.compat._powers import one_minus_pow
 from gradtx.transforms import _leafwise
 
+__all__ = ['MXNetState', 'mxnet_optimizer', 'SGD', 'NAG', 'Adam', 'RMSProp',
+           'AdaGrad', 'AdaDelta', 'Signum', 'Ftrl', 'LAMB']
+
 _COMMON = ('rescale_grad', 'wd', 'clip_gradient', 'lr_scheduler', 'lr_mult',
            'wd_mult', 'multi_precision', 'begin_num_update')
 
@@ -103,6 +106,20 @@ def mxnet_optimizer(name: str, n_slots: int, step: LeafStep,
   Returns:
     A :class:`~gradtx.GradientTransformation` with an :class:`MXNetState`;
     ``update`` needs the params.
+
+  Example:
+    >>> import jax.numpy as jnp
+    >>> from gradtx.compat.mxnet import mxnet_optimizer
+    >>> def step(rg, w, slots, lr, wd, t, clip):   # plain SGD
+    ...   return w - lr * (rg + wd * w), slots
+    >>> opt = mxnet_optimizer('sgd', 0, step, 0.5, {'rescale_grad': 0.5})
+    >>> p = jnp.ones(1)
+    >>> opt.update(jnp.array([2.0]), opt.init(p), p)[0]
+    Array([-0.5], dtype=float32)
+
+  References:
+    ``mxnet.optimizer.Optimizer`` (``_get_lrs``, ``_get_wds``,
+    ``_update_count``).
   """
   bad = sorted(set(kwargs) - set(_COMMON))
   if bad:

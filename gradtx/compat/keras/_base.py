@@ -161,6 +161,20 @@ def keras_optimizer(
   Returns:
     A :class:`~gradtx.GradientTransformation` with a :class:`KerasState`; its
     ``update`` needs the params.
+
+  Example:
+    >>> import jax, jax.numpy as jnp
+    >>> from gradtx.compat.keras import UpdateRule, keras_optimizer
+    >>> sgd = UpdateRule(lambda params: (),
+    ...                  lambda g, slots, params, lr, t: (
+    ...                      jax.tree.map(lambda x: -lr * x, g), slots))
+    >>> opt = keras_optimizer('sgd', sgd, 0.1, weight_decay=0.5)
+    >>> p = jnp.array([2.0])
+    >>> opt.update(jnp.array([1.0]), opt.init(p), p)[0]   # −2·0.5·0.1 − 0.1
+    Array([-0.2], dtype=float32)
+
+  References:
+    ``keras.optimizers.Optimizer.apply`` (Keras 3's ``BaseOptimizer``).
   """
   _hyper.check_learning_rate(learning_rate)
   _check_options(weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,

@@ -22,7 +22,7 @@ apply. ``update`` needs the params. The state is a
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Optional, Sequence
 
 from gradtx import _checks
 from gradtx import base
@@ -31,6 +31,9 @@ from gradtx.compat.keras._base import keras_optimizer
 from gradtx.transforms import momentum as _momentum
 from gradtx.transforms import rms as _rms
 from gradtx.transforms import sign as _sign
+
+__all__ = ['SGD', 'Adam', 'AdamW', 'Adamax', 'Nadam', 'RMSprop', 'Adagrad',
+           'Adadelta', 'Lion', 'Lamb', 'Adafactor', 'Ftrl']
 
 _OPTIONS = ('weight_decay', 'clipnorm', 'clipvalue', 'global_clipnorm',
             'use_ema', 'ema_momentum', 'ema_overwrite_frequency',

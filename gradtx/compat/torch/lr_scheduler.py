@@ -29,6 +29,11 @@ from gradtx.schedules import _validation as v
 from gradtx.schedules import basic as _basic
 from gradtx.schedules import torch as _torch
 
+__all__ = ['StepLR', 'MultiStepLR', 'ExponentialLR', 'LinearLR', 'PolynomialLR',
+           'CosineAnnealingLR', 'CosineAnnealingWarmRestarts', 'ConstantLR',
+           'LambdaLR', 'MultiplicativeLR', 'SequentialLR', 'ChainedScheduler',
+           'CycleSchedule', 'CyclicLR', 'OneCycleLR']
+
 # Closed forms shared with gradtx.schedules (first argument: the initial lr).
 StepLR = _torch.step_lr
 MultiStepLR = _torch.multi_step_lr

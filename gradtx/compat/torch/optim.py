@@ -35,6 +35,9 @@ from gradtx.transforms import rms as _rms
 from gradtx.transforms import scaling as _scaling
 from gradtx.wrappers import param_groups as _groups
 
+__all__ = ['SGD', 'Adam', 'AdamW', 'NAdam', 'RAdam', 'Adamax', 'Adagrad',
+           'Adadelta', 'RMSprop', 'Rprop', 'ASGD']
+
 Groups = Optional[Sequence[dict]]
 
 
