@@ -57,7 +57,8 @@ from gradtx.wrappers import param_groups as _groups
 
 __all__ = ['Momentum', 'SGD', 'Adam', 'AdamWeightDecay', 'RMSProp', 'Adagrad',
            'Lamb', 'scale_by_mindspore_adam', 'MindSporeAdamState',
-           'mindspore_nesterov_momentum', 'MindSporeNesterovState']
+           'mindspore_nesterov_momentum', 'MindSporeNesterovState',
+           'FixedLossScaleManager', 'DynamicLossScaleManager']
 
 Params = Optional[Sequence[dict]]
 
@@ -573,3 +574,80 @@ def Lamb(params: Params = None, learning_rate: Any = 1e-3, beta1: float = 0.9,  
   return _optimizer(
       lambda lr, wd, m: _layerwise.lamb(lr, beta1, beta2, eps, 0.0, wd, m),
       params, learning_rate, weight_decay, 1.0, decay_in_core=True)
+
+
+def FixedLossScaleManager(loss_scale: float = 128.0,  # pylint: disable=invalid-name
+                          drop_overflow_update: bool = True) -> Any:
+  r"""``mindspore.amp.FixedLossScaleManager`` as a gradtx loss scale.
+
+  .. code-block:: text
+
+    drop_overflow_update=True:   with_loss_scale(opt, FixedLossScaleManager(S))
+                                 unscales by S and skips non-finite steps
+    drop_overflow_update=False:  no check; give the optimizer loss_scale=S
+                                 (it divides the gradients) and do not wrap it
+
+  Args:
+    loss_scale: ``S > 0``.
+    drop_overflow_update: skip the steps whose gradients overflow.
+
+  Returns:
+    A :class:`~gradtx.StaticLossScale` with scale ``S``, for
+    :func:`gradtx.with_loss_scale` (or to read ``S`` from).
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> from gradtx.compat import mindspore as msc
+    >>> opt = gradtx.with_loss_scale(msc.Momentum(learning_rate=0.1),
+    ...                              msc.FixedLossScaleManager(128.0))
+    >>> p = jnp.zeros(1)
+    >>> u, s = opt.update(jnp.array([jnp.inf]), opt.init(p), p)   # skipped
+    >>> int(s.skipped_steps), float(s.loss_scale.loss_scale)
+    (1, 128.0)
+
+  References:
+    ``mindspore.amp.FixedLossScaleManager``.
+  """
+  from gradtx.mixed_precision import loss_scale as _ls  # pylint: disable=g-import-not-at-top
+  if not isinstance(drop_overflow_update, bool):
+    raise ValueError(f'drop_overflow_update must be True or False, got {drop_overflow_update!r}')
+  _checks.check_positive('loss_scale', loss_scale)
+  return _ls.StaticLossScale(float(loss_scale))
+
+
+def DynamicLossScaleManager(init_loss_scale: float = 2.0**24,  # pylint: disable=invalid-name
+                            scale_factor: float = 2,
+                            scale_window: int = 2000) -> Any:
+  r"""``mindspore.amp.DynamicLossScaleManager`` as a gradtx loss scale.
+
+  .. code-block:: text
+
+    overflow:                         S ← max(S/scale_factor, 1), step skipped
+    scale_window steps in a row fine: S ← S·scale_factor
+
+  This is :func:`gradtx.mindspore_loss_scale`; wrap the optimizer with
+  :func:`gradtx.with_loss_scale`.
+
+  Args:
+    init_loss_scale: the initial ``S ≥ 1``.
+    scale_factor: the growth and backoff factor, ``> 1``.
+    scale_window: finite steps between growths, ``≥ 1``.
+
+  Returns:
+    A :class:`~gradtx.DynamicLossScale`.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> from gradtx.compat import mindspore as msc
+    >>> opt = gradtx.with_loss_scale(msc.Momentum(learning_rate=0.1),
+    ...                              msc.DynamicLossScaleManager(8.0))
+    >>> p = jnp.zeros(1)
+    >>> u, s = opt.update(jnp.array([jnp.nan]), opt.init(p), p)
+    >>> float(s.loss_scale.loss_scale)
+    4.0
+
+  References:
+    ``mindspore.amp.DynamicLossScaleManager``.
+  """
+  from gradtx.mixed_precision import presets as _presets  # pylint: disable=g-import-not-at-top
+  return _presets.mindspore_loss_scale(init_loss_scale, scale_factor, scale_window)

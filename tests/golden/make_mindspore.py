@@ -43,6 +43,8 @@ CASES = [
     ('sgd_nesterov', 'SGD', 4.0, dict(learning_rate=0.05, momentum=0.9, nesterov=True)),
     ('adam', 'Adam', 1.0, dict(learning_rate=0.02, weight_decay=0.01, eps=1e-6)),
     ('adam_nesterov', 'Adam', 2.0, dict(learning_rate=0.02, use_nesterov=True)),
+    ('adam_amsgrad', 'Adam', 1.0, dict(learning_rate=0.02, use_amsgrad=True,
+                                       weight_decay=0.01)),
     ('adam_weight_decay', 'AdamWeightDecay', 1.0,
      dict(learning_rate=0.02, weight_decay=0.05)),
     ('rmsprop', 'RMSProp', 1.0, dict(learning_rate=0.01, momentum=0.5, weight_decay=0.01)),
