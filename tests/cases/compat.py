@@ -1,9 +1,9 @@
 """Battery cases for gradtx.compat: framework-exact optimizers.
 
 Their trajectories are tested against the frameworks in
-``tests/test_compat_<framework>.py``; here they join the common checks
-(convergence, jit, recompilation, dtypes, structure errors). The oracle is
-Optax where Optax has the same rule.
+``tests/test_compat_<framework>.py``; here one or two per framework join the
+common checks (convergence, jit, recompilation, dtypes, structure errors).
+The oracle is Optax where Optax has the same rule.
 """
 
 import optax
@@ -19,25 +19,13 @@ CASES = [
     Case('compat_torch_sgd_nesterov',
          lambda lr: tc.optim.SGD(lr=lr, momentum=0.9, nesterov=True),
          lambda lr: optax.sgd(lr, momentum=0.9, nesterov=True), lr=0.05),
-    Case('compat_torch_sgd_dampening_wd',
-         lambda lr: tc.optim.SGD(lr=lr, momentum=0.9, dampening=0.5, weight_decay=1e-3),
-         lr=0.05),
-    # PyTorch's bias corrections are float64; gradtx.compat computes them
-    # accurately in float32, Optax naively (1 − 0.999ᵗ is off by up to 5e-5).
     Case('compat_torch_adam', lambda lr: tc.optim.Adam(lr=lr),
          lambda lr: optax.adam(lr), rtol=2e-4),
-    Case('compat_torch_adamw_amsgrad',
-         lambda lr: tc.optim.AdamW(lr=lr, amsgrad=True, weight_decay=1e-3)),
     Case('compat_torch_nadam', lambda lr: tc.optim.NAdam(lr=lr)),
-    Case('compat_torch_radam', lambda lr: tc.optim.RAdam(lr=lr), rosenbrock_lr=1e-4),
-    Case('compat_torch_rmsprop_centered_momentum',
-         lambda lr: tc.optim.RMSprop(lr=lr, centered=True, momentum=0.5), lr=1e-2),
     Case('compat_torch_rmsprop',
          lambda lr: tc.optim.RMSprop(lr=lr, alpha=0.9),
          lambda lr: optax.rmsprop(lr, decay=0.9, eps=1e-8, eps_in_sqrt=False),
          lr=1e-2),
-    Case('compat_torch_adagrad', lambda lr: tc.optim.Adagrad(lr=lr, lr_decay=1e-3), lr=0.5,
-         rosenbrock_lr=0.1),
     Case('compat_torch_rprop', lambda lr: tc.optim.Rprop(lr=0.01), rosenbrock=False),
     Case('compat_torch_asgd', lambda lr: tc.optim.ASGD(lr=lr), lr=0.05),
     Case('compat_keras_sgd_nesterov',
@@ -56,7 +44,6 @@ CASES = [
                                  beta1=0.9), lr=1e-2, rosenbrock=False),
     Case('compat_mxnet_sgd_momentum',
          lambda lr: mxc.SGD(momentum=0.9, learning_rate=lr, wd=1e-4), lr=0.05),
-    Case('compat_mxnet_adam', lambda lr: mxc.Adam(lr, clip_gradient=10.0)),
     Case('compat_mindspore_momentum',
          lambda lr: msc.Momentum(learning_rate=lr, momentum=0.9),
          lambda lr: optax.sgd(lr, momentum=0.9), lr=0.05),
