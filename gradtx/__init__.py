@@ -9,14 +9,15 @@ name is reachable as ``gradtx.<name>``:
   :mod:`gradtx.schedules`, :mod:`gradtx.stateful_schedules`,
   :mod:`gradtx.mixed_precision` and :mod:`gradtx.losses`, each of which lists
   its names in ``__all__``;
-* namespaces kept apart, as Optax keeps them: :mod:`gradtx.contrib` and
-  :mod:`gradtx.projections`;
+* namespaces kept apart, as Optax keeps them: :mod:`gradtx.contrib`,
+  :mod:`gradtx.projections`, and the framework recipes of :mod:`gradtx.compat`;
 * the tree helpers stay under :mod:`gradtx.tree` (and Optax's spelling under
   :mod:`gradtx.tree_utils`), with the few Optax keeps at its top level.
 
 A name is added to its subpackage's ``__init__``; nothing is listed here twice.
 """
 
+from gradtx import compat as compat
 from gradtx import contrib as contrib
 from gradtx import projections as projections
 from gradtx import tree as tree

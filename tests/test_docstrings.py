@@ -68,7 +68,7 @@ def _public_objects():
   """
   found = {}
   for ns in _NAMESPACES:
-    for name in sorted(vars(ns)):
+    for name in sorted(getattr(ns, "__all__", vars(ns))):
       if name.startswith('_'):
         continue
       obj = getattr(ns, name)

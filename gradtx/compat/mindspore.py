@@ -48,11 +48,11 @@ from gradtx.optimizers import adaptive as _adaptive
 from gradtx.optimizers import layerwise as _layerwise
 from gradtx.optimizers import sgd as _sgd
 from gradtx.schedules import mindspore as _ms_schedules
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 from gradtx.transforms import constraints as _constraints
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import scaling as _scaling
-from gradtx.wrappers import masking as _masking
+from gradtx import _masking
 from gradtx.wrappers import param_groups as _groups
 
 __all__ = ['Momentum', 'SGD', 'Adam', 'AdamWeightDecay', 'RMSProp', 'Adagrad',

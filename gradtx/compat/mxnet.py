@@ -38,7 +38,7 @@ from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
 from gradtx.compat._powers import one_minus_pow
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 
 __all__ = ['MXNetState', 'mxnet_optimizer', 'SGD', 'NAG', 'Adam', 'RMSProp',
            'AdaGrad', 'AdaDelta', 'Signum', 'Ftrl', 'LAMB']

@@ -25,7 +25,7 @@ from gradtx.compat import _factored
 from gradtx.schedules import _validation as v
 from gradtx.schedules import basic as _basic
 from gradtx.schedules import huggingface as _hf
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 
 get_constant_schedule_with_warmup = _hf.constant_schedule_with_warmup
 get_linear_schedule_with_warmup = _hf.linear_schedule_with_warmup
@@ -154,7 +154,11 @@ def get_scheduler(
   ``'constant_with_warmup'``, ``'inverse_sqrt'``, ``'cosine_with_min_lr'``,
   ``'cosine_warmup_with_min_lr'``, ``'warmup_stable_decay'``.
   ``'reduce_lr_on_plateau'`` and ``'greedy'`` depend on the loss, so they are
-  not schedules: use :func:`gradtx.schedules.torch_reduce_on_plateau`.
+  not schedules: use :func:`gradtx.stateful_schedules.torch_reduce_on_plateau`.
+
+  The rule is that of the named schedule: ``get_scheduler(name, lr, ...)(t)
+  = lr · λ_name(t)``, with ``λ_name`` the multiplier of
+  ``transformers.get_<name>_schedule`` (see the functions of this module).
 
   Args:
     name: the scheduler's name.
@@ -181,7 +185,7 @@ def get_scheduler(
   if name in ('reduce_lr_on_plateau', 'greedy'):
     raise ValueError(
         f'{name!r} reacts to the loss and is not a schedule: use '
-        'gradtx.schedules.torch_reduce_on_plateau (a transformation) instead')
+        'gradtx.stateful_schedules.torch_reduce_on_plateau (a transformation) instead')
   if name not in _BY_NAME:
     raise ValueError(f'name must be one of {sorted(_BY_NAME)}, got {name!r}')
   fn, warmup, training = _BY_NAME[name]

@@ -19,7 +19,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 from gradtx.transforms import clipping as _clipping
 
 _is_none = lambda x: x is None

@@ -17,7 +17,7 @@ from gradtx import base
 from gradtx import tree as tu
 from gradtx.compat import _factored
 from gradtx.compat.keras._base import UpdateRule
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 from gradtx.transforms import trust_ratio as _trust
 
 _zeros = lambda params: _leafwise.zeros_state(params, None)

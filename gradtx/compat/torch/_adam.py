@@ -19,7 +19,7 @@ from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
 from gradtx.compat._powers import one_minus_pow
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 
 
 class TorchAdamState(NamedTuple):

@@ -17,7 +17,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 
 _is_none = lambda x: x is None
 

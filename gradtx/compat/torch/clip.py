@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from gradtx import _checks
 from gradtx import base
-from gradtx.transforms import _leafwise
+from gradtx import _leafwise
 from gradtx.transforms import clipping as _clipping
 
 

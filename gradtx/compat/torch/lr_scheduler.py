@@ -291,6 +291,14 @@ def OneCycleLR(  # pylint: disable=invalid-name
   ``max_momentum`` to ``base_momentum`` while the rate rises and back while
   it falls (three phases: down, up, then constant), with the same annealing.
 
+  .. code-block:: text
+
+    lr(t) = one_cycle_lr(max_lr, ...)(t)
+    momentum(t) = max_momentum + (base_momentum − max_momentum) · a(t)   (rising phase)
+    momentum(t) = base_momentum + (max_momentum − base_momentum) · a(t)  (falling phase)
+
+  where ``a(t)`` goes from 0 to 1 over each phase (cosine or linear).
+
   Args:
     max_lr: the peak learning rate.
     total_steps: the number of steps; or give ``epochs`` and
