@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from gradtx import _checks
+from gradtx import _shards
 from gradtx import base
 from gradtx import tree as tu
 from gradtx.transforms import _leafwise
@@ -72,7 +73,9 @@ def _global_norm(tree: Any) -> jax.Array:
   total = jnp.zeros([], jnp.float32)
   for x in jax.tree.leaves(tree):
     total = total + jnp.sum(tu.abs_sq(x))
-  return _sqrt_zero_safe(total)
+  # Inside gradtx.distributed.zero_sharded each device holds a slice of every
+  # leaf: complete the sum over the slices.
+  return _sqrt_zero_safe(_shards.sum_over_shards(total))
 
 
 # ---------------------------------------------------------------------------
