@@ -17,6 +17,28 @@ from gradtx import base
 _REDUCTIONS = ('mean', 'sum', 'none')
 
 
+def _all_gather_invariant_fn():
+  """JAX's all-gather whose result is typed as replicated, where it has one.
+
+  Inside ``shard_map`` (with its replication checks on), ``lax.all_gather``
+  types its result as varying across the axis, so a gathered update could
+  not leave through ``out_specs=P()``; ``all_gather_invariant`` is the same
+  collective typed as invariant. It is not yet exported by ``jax.lax`` in
+  every version, hence the lookup.
+  """
+  fn = getattr(jax.lax, 'all_gather_invariant', None)
+  if fn is None:
+    try:
+      from jax._src.lax import parallel  # pylint: disable=g-import-not-at-top
+      fn = getattr(parallel, 'all_gather_invariant', None)
+    except ImportError:
+      fn = None
+  return fn or jax.lax.all_gather
+
+
+_ALL_GATHER = _all_gather_invariant_fn()
+
+
 @functools.partial(
     jax.tree_util.register_dataclass,
     data_fields=['inner_state'],
@@ -236,7 +258,10 @@ def zero_sharded(
     return out / num_shards if reduce == 'mean' else out
 
   def gather(u, like):
-    full = jax.lax.all_gather(u, axis_name, axis=0, tiled=True)
+    try:
+      full = _ALL_GATHER(u, axis_name, axis=0, tiled=True)
+    except ValueError:  # under vmap, where only the plain collective exists.
+      full = jax.lax.all_gather(u, axis_name, axis=0, tiled=True)
     return full[:like.size].reshape(like.shape)
 
   def update_fn(updates, state, params=None, **extra_args):
