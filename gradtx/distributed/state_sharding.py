@@ -33,11 +33,18 @@ def _is_spec(x: Any) -> bool:
   return isinstance(x, PartitionSpec) or x is None
 
 
-def _broadcast(prefix: Any, tree: Any, is_leaf) -> list:
+def _broadcast(prefix: Any, tree: Any, is_leaf, what: str) -> list:
   """The leaves of ``prefix`` repeated over the leaves of ``tree`` below them."""
-  full = jax.tree.map(
-      lambda s, sub: jax.tree.map(lambda _: s, sub), prefix, tree,
-      is_leaf=is_leaf)
+  try:
+    full = jax.tree.map(
+        lambda s, sub: jax.tree.map(lambda _: s, sub), prefix, tree,
+        is_leaf=is_leaf)
+  except ValueError as e:
+    raise ValueError(
+        f'{what} must be one value for all params, or a tree with the '
+        f'structure of the params (or a prefix of it, like {{"layer": P()}}); '
+        f'got {prefix!r} for params of structure {jax.tree.structure(tree)}.'
+    ) from e
   return jax.tree.leaves(full, is_leaf=is_leaf)
 
 
@@ -147,7 +154,7 @@ def state_partition_specs(
   """
   if param_specs is None:
     param_specs = _REPLICATED
-  specs = _broadcast(param_specs, _abstract(params), _is_spec)
+  specs = _broadcast(param_specs, _abstract(params), _is_spec, 'param_specs')
   specs = [_REPLICATED if s is None else s for s in specs]
   return _placements(opt, params, specs, _REPLICATED, PartitionSpec)
 
@@ -165,7 +172,8 @@ def _replicated_like(sharding: Sharding) -> Sharding:
 def _shardings_of(params: Any, param_shardings: Any) -> list:
   is_sharding = lambda x: isinstance(x, Sharding)
   if param_shardings is not None:
-    return _broadcast(param_shardings, _abstract(params), is_sharding)
+    return _broadcast(param_shardings, _abstract(params), is_sharding,
+                      'param_shardings')
   out = []
   for p in jax.tree.leaves(params):
     sharding = getattr(p, 'sharding', None)
