@@ -39,6 +39,25 @@ def _all_gather_invariant_fn():
 _ALL_GATHER = _all_gather_invariant_fn()
 
 
+def _typed_varying(x: jax.Array, axis_name: Any) -> bool:
+  """Whether ``x`` is typed as varying over ``axis_name`` (shard_map's checks).
+
+  Under ``vmap``, ``pmap`` or ``shard_map(check_vma=False)`` no value carries
+  that type, and the plain all-gather is the one to use.
+  """
+  typeof = getattr(jax, 'typeof', None)
+  if typeof is None:
+    return False
+  aval = typeof(x)
+  vma = getattr(aval, 'vma', None)  # JAX < 0.10: a frozenset of axis names.
+  if vma is None:  # JAX 0.10: ManualAxisType(varying=..., ...).
+    vma = getattr(getattr(aval, 'manual_axis_type', None), 'varying', None)
+  if not vma:
+    return False
+  axes = axis_name if isinstance(axis_name, tuple) else (axis_name,)
+  return all(a in vma for a in axes)
+
+
 @functools.partial(
     jax.tree_util.register_dataclass,
     data_fields=['inner_state'],
@@ -258,10 +277,8 @@ def zero_sharded(
     return out / num_shards if reduce == 'mean' else out
 
   def gather(u, like):
-    try:
-      full = _ALL_GATHER(u, axis_name, axis=0, tiled=True)
-    except ValueError:  # under vmap, where only the plain collective exists.
-      full = jax.lax.all_gather(u, axis_name, axis=0, tiled=True)
+    gather_fn = _ALL_GATHER if _typed_varying(u, axis_name) else jax.lax.all_gather
+    full = gather_fn(u, axis_name, axis=0, tiled=True)
     return full[:like.size].reshape(like.shape)
 
   def update_fn(updates, state, params=None, **extra_args):
