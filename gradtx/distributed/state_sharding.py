@@ -15,6 +15,7 @@ param tree, with empty placeholders for the leaves they leave out).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional
 
 import jax
@@ -55,33 +56,33 @@ def _abstract(params: Any) -> Any:
       params)
 
 
-def _param_table(params: Any, placements: list) -> list:
-  """``[(key path, shape, placement)]`` for every param leaf."""
+def _param_table(params: Any, placements: list) -> dict:
+  """``{key path: (shape, placement)}`` for every param leaf."""
   flat, _ = jax.tree_util.tree_flatten_with_path(params)
   if len(flat) != len(placements):
     raise ValueError(
         f'the params have {len(flat)} leaves but {len(placements)} shardings '
         'or specs were given; give one per param leaf (or a prefix tree).')
-  return [(tuple(path), tuple(jax.numpy.shape(p)), s)
-          for (path, p), s in zip(flat, placements)]
+  return {tuple(path): (tuple(jax.numpy.shape(p)), s)
+          for (path, p), s in zip(flat, placements)}
 
 
-def _follow(path: tuple, shape: tuple, table: list, shape_of) -> Optional[Any]:
-  """The placement of the param a state leaf follows, or None."""
-  best, best_len = None, -1
-  for p_path, p_shape, placement in table:
-    n = len(p_path)
-    if n > best_len and len(path) >= n and path[len(path) - n:] == p_path:
-      if shape == shape_of(p_shape):
-        best, best_len = placement, n
-  return best
+def _follow(path: tuple, shape: tuple, table: dict, shape_of) -> Optional[Any]:
+  """The placement of the param a state leaf follows, or None.
+
+  The param is the one with the longest key path that ends ``path`` and
+  whose shape (mapped by ``shape_of``) is the leaf's.
+  """
+  for start in range(len(path) + 1):
+    found = table.get(path[start:])
+    if found is not None and shape == shape_of(found[0]):
+      return found[1]
+  return None
 
 
 def _padded_shape(num_shards: int):
   def shape_of(p_shape):
-    size = 1
-    for d in p_shape:
-      size *= d
+    size = math.prod(p_shape)
     return (num_shards * _zero.shard_size(size, num_shards),)
   return shape_of
 
