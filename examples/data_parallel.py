@@ -92,7 +92,6 @@ if ARGS is not None:
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
 import matplotlib  # noqa: E402
 import numpy as np  # noqa: E402
 from jax.sharding import NamedSharding  # noqa: E402

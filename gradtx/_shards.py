@@ -9,7 +9,10 @@ mapped axes over which the leaves are split, and the reduction helpers of
 with a collective over those axes.
 
 The context is kept during tracing only (a Python-level stack, like JAX's own
-axis environment): it costs nothing at run time and nothing outside it.
+axis environment): it costs nothing at run time and nothing outside it. A
+function jitted on its own and first traced inside the context keeps the
+collectives in its cached trace; gradtx's transformations jit nothing
+internally, so this only concerns user code called from an inner update.
 
 Two kinds of context:
 
