@@ -10,7 +10,8 @@ name is reachable as ``gradtx.<name>``:
   :mod:`gradtx.mixed_precision` and :mod:`gradtx.losses`, each of which lists
   its names in ``__all__``;
 * namespaces kept apart, as Optax keeps them: :mod:`gradtx.contrib`,
-  :mod:`gradtx.projections`, and the framework recipes of :mod:`gradtx.compat`;
+  :mod:`gradtx.projections`, the framework recipes of :mod:`gradtx.compat`, and
+  :mod:`gradtx.distributed` for sharded and multi-process training;
 * the tree helpers stay under :mod:`gradtx.tree` (and Optax's spelling under
   :mod:`gradtx.tree_utils`), with the few Optax keeps at its top level.
 
@@ -19,6 +20,7 @@ A name is added to its subpackage's ``__init__``; nothing is listed here twice.
 
 from gradtx import compat as compat
 from gradtx import contrib as contrib
+from gradtx import distributed as distributed
 from gradtx import projections as projections
 from gradtx import tree as tree
 from gradtx import tree_utils as tree_utils

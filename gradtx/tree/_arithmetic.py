@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gradtx import _checks
+from gradtx import _shards
 from gradtx.tree import _moments
 
 Tree = Any
@@ -84,7 +85,8 @@ def add_scale(tree_x: Tree, scalar: Union[float, jax.Array], tree_y: Tree) -> Tr
 def vdot(tree_x: Tree, tree_y: Tree) -> jax.Array:
   """Inner product ``sum_i <x_i, y_i>`` (complex conjugating ``tree_x``)."""
   parts = jax.tree.leaves(jax.tree.map(jnp.vdot, tree_x, tree_y))
-  return functools.reduce(operator.add, parts, jnp.array(0.0))
+  return _shards.sum_over_shards(
+      functools.reduce(operator.add, parts, jnp.array(0.0)))
 
 
 def sum(tree: Tree, associative_reduction: bool = False) -> jax.Array:  # pylint: disable=redefined-builtin
@@ -104,7 +106,8 @@ def sum(tree: Tree, associative_reduction: bool = False) -> jax.Array:  # pylint
     while len(parts) > 1:
       pairs = [parts[i] + parts[i + 1] for i in range(0, len(parts) - 1, 2)]
       parts = pairs + parts[len(pairs) * 2:]
-  return functools.reduce(operator.add, parts, jnp.array(0.0))
+  return _shards.sum_over_shards(
+      functools.reduce(operator.add, parts, jnp.array(0.0)))
 
 
 def _widen(x):
@@ -161,19 +164,20 @@ def norm(tree: Tree, ord: Union[int, float, str, None] = None, squared: bool = F
     sq = jnp.zeros([], jnp.float32)
     for x in leaves:
       sq = sq + jnp.sum(_abs_sq(x))
+    sq = _shards.sum_over_shards(sq)
     return sq if squared else _sqrt_zero_safe(sq)
   if squared:
     raise ValueError(f'squared=True requires ord=2, got ord={ord!r}')
   if ord == 1:
-    return functools.reduce(
+    return _shards.sum_over_shards(functools.reduce(
         operator.add, [jnp.sum(jnp.abs(_widen(x))) for x in leaves],
         jnp.array(0.0),
-    )
+    ))
   if ord in (jnp.inf, 'inf', np.inf):
-    return functools.reduce(
+    return _shards.max_over_shards(functools.reduce(
         jnp.maximum, [jnp.max(jnp.abs(x)) for x in leaves if x.size],
         jnp.array(0.0),
-    )
+    ))
   raise ValueError(f"ord must be one of 1, 2, inf, got {ord!r}")
 
 
@@ -270,7 +274,7 @@ def all_finite(tree: Tree) -> jax.Array:
   """
   leaves = jax.tree.leaves(tree)
   if not leaves:
-    return jnp.array(True)
-  return functools.reduce(
+    return _shards.all_agreed(jnp.array(True))
+  return _shards.all_agreed(functools.reduce(
       jnp.logical_and, [jnp.all(jnp.isfinite(x)) for x in leaves]
-  )
+  ))

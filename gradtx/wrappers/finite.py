@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gradtx import _checks
+from gradtx import _shards
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
@@ -132,8 +133,8 @@ def skip_not_finite(
   del gradient_step, params
   counts = [jnp.sum(~jnp.isfinite(u)).astype(jnp.int32)
             for u in jax.tree.leaves(updates)]
-  num = sum(counts, jnp.zeros([], jnp.int32))
-  should_skip = num > 0
+  num = _shards.sum_over_shards(sum(counts, jnp.zeros([], jnp.int32)))
+  should_skip = jnp.logical_not(_shards.all_agreed(num == 0))
   return should_skip, {'should_skip': should_skip, 'num_not_finite': num}
 
 
@@ -164,5 +165,5 @@ def skip_large_updates(
   """
   del gradient_step, params
   norm_sq = tu.norm(updates, squared=True).astype(jnp.float32)
-  should_skip = jnp.logical_not(norm_sq < max_squared_norm)
+  should_skip = jnp.logical_not(_shards.all_agreed(norm_sq < max_squared_norm))
   return should_skip, {'should_skip': should_skip, 'norm_squared': norm_sq}
