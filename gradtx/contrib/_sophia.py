@@ -247,11 +247,13 @@ def sophia(
 
   Args:
     learning_rate: a constant or a schedule.
-    b1, b2, eps, gamma, clip_threshold, update_interval, hessian_diagonal_fn,
-      mu_dtype, verbose, print_win_rate_every_n_steps: see the formula; each
-      is validated as in ``scale_by_sophia`` (``b1, b2 ∈ [0, 1)``,
-      ``eps, gamma ≥ 0``, ``clip_threshold > 0`` or None,
-      ``update_interval ≥ 1``).
+    b1, b2: the moment decays, in ``[0, 1)``.
+    eps, gamma: see the formula; ``≥ 0``.
+    clip_threshold: ``> 0``, or None for no clipping.
+    update_interval: steps between Hessian estimates, ``≥ 1``.
+    hessian_diagonal_fn: the estimator of the Hessian's diagonal.
+    mu_dtype: the dtype of the first moment.
+    verbose, print_win_rate_every_n_steps: logging, as in Optax.
     weight_decay: decoupled decay ``λ ≥ 0``, a constant or a schedule.
     weight_decay_mask: a tree of booleans (or a function of the params
       returning one) selecting the params to decay.

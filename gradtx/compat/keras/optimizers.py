@@ -40,11 +40,12 @@ _OPTIONS = ('weight_decay', 'clipnorm', 'clipvalue', 'global_clipnorm',
             'loss_scale_factor', 'gradient_accumulation_steps',
             'exclude_from_weight_decay')
 
-_COMMON_ARGS = """weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
-      ema_momentum, ema_overwrite_frequency, loss_scale_factor,
-      gradient_accumulation_steps, exclude_from_weight_decay: Keras' options
-      common to every optimizer; see
-      :func:`gradtx.compat.keras.keras_optimizer`."""
+# Keras' options common to every optimizer, one Args entry each (the docs
+# site's Napoleon parser wants one name per entry).
+_COMMON_ARGS = '\n    '.join(
+    f'{name}: a Keras option common to every optimizer; see '
+    ':func:`gradtx.compat.keras.keras_optimizer`.'
+    for name in ('weight_decay', 'clipnorm', 'clipvalue', 'global_clipnorm', 'use_ema', 'ema_momentum', 'ema_overwrite_frequency', 'loss_scale_factor', 'gradient_accumulation_steps', 'exclude_from_weight_decay'))
 
 
 def _make(name: str, rule, learning_rate, args: dict) -> base.GradientTransformation:
