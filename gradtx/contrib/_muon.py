@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable, NamedTuple, Optional, Sequence, Union
 
@@ -274,12 +275,18 @@ def orthogonalize_via_newton_schulz(
           f'orthogonalize_via_newton_schulz needs a matrix, got shape '
           f'{x.shape}; pass dimension_numbers for other ranks.')
     dimension_numbers = MuonDimensionNumbers()
-  dtype = x.dtype
-  mats, back = _to_batched_matrices(x.astype(tu.compute_dtype(x)),
-                                    dimension_numbers)
+  spec = MuonDimensionNumbers(*(
+      a if isinstance(a, int) else tuple(a) for a in dimension_numbers))
+  return _orthogonalize(x, coeffs, eps, ns_steps, preconditioning, spec)
+
+
+@functools.partial(jax.jit, static_argnums=(3, 4, 5))
+def _orthogonalize(x, coeffs, eps, ns_steps, preconditioning, spec):
+  """The compiled body of :func:`orthogonalize_via_newton_schulz`."""
+  mats, back = _to_batched_matrices(x.astype(tu.compute_dtype(x)), spec)
   out = jax.vmap(lambda m: _orthogonalize_matrix(
       m, coeffs, ns_steps, preconditioning, eps))(mats)
-  return back(out).astype(dtype)
+  return back(out).astype(x.dtype)
 
 
 # ---------------------------------------------------------------------------

@@ -37,11 +37,19 @@ def _bare(name, make, **kw):
               lambda lr: _then_lr(make(optax.contrib)(**args), lr, optax), **kw)
 
 
-# Stacked (2, 3, 2): two (3, 2) matrices; the kernel is a plain matrix; the
-# bias goes to AdamW.
-def _dims(lib):
-  d = lib.MuonDimensionNumbers
-  return {'b': None, 'layer': {'kernel': d(0, 1), 'scale': d(1, 2)}}
+def muon_options(mod):
+  """Muon's non-default options, with ``mod`` gradtx.contrib or optax.contrib.
+
+  ``scale`` (2, 3, 2) is a stack of two (3, 2) matrices, the kernel a plain
+  matrix and the bias goes to AdamW.
+  """
+  d = mod.MuonDimensionNumbers
+  return dict(
+      muon_weight_dimension_numbers={
+          'b': None, 'layer': {'kernel': d(0, 1), 'scale': d(1, 2)}},
+      ns_coeffs='dion', preconditioning='aol', nesterov=False, adaptive=True,
+      weight_decay=1e-2, adam_weight_decay=1e-3, adam_learning_rate=1e-2,
+      consistent_rms=0.2)
 
 
 def _sam(lib, lr, sync_period=2, reset_state=True):
@@ -71,32 +79,19 @@ _D0 = dict(estim_lr0=1e-3)
 CASES = [
     # --- Muon --------------------------------------------------------------------
     _alias('muon', lambda m: m.muon, lr=3e-2, rosenbrock_lr=3e-3),
-    _alias('muon_plain_adaptive_wd', lambda m: m.muon, converges=False,
-           args=dict(nesterov=False, adaptive=True, weight_decay=1e-2,
-                     adam_weight_decay=1e-3, consistent_rms=0.2)),
-    Case('muon_dimension_numbers',
-         lambda lr: contrib.muon(lr, muon_weight_dimension_numbers=_dims(contrib)),
-         lambda lr: optax.contrib.muon(
-             lr, muon_weight_dimension_numbers=_dims(optax.contrib)),
+    # Dimension numbers (a stack of two matrices), the other options at once.
+    Case('muon_dims_options',
+         lambda lr: contrib.muon(lr, **muon_options(contrib)),
+         lambda lr: optax.contrib.muon(lr, **muon_options(optax.contrib)),
          converges=False),
-    _alias('muon_aol_dion', lambda m: m.muon, converges=False,
-           args=dict(ns_coeffs='dion', preconditioning='aol',
-                     adam_learning_rate=1e-3)),
-    _alias('muon_schatten', lambda m: m.muon, converges=False,
-           args=dict(preconditioning='schatten', ns_steps=4, beta=0.9)),
-    Case('scale_by_muon_masked', lambda lr: _masked_muon(gradtx, lr),
+    Case('scale_by_muon', lambda lr: _masked_muon(gradtx, lr),
          lambda lr: _masked_muon(optax, lr), converges=False),
     # --- schedule-free -------------------------------------------------------------
     _alias('schedule_free_adamw', lambda m: m.schedule_free_adamw,
            args=dict(weight_decay=1e-3), lr=0.1, rosenbrock_lr=1e-2),
     _alias('schedule_free_sgd', lambda m: m.schedule_free_sgd,
            args=dict(weight_decay=1e-3), lr=0.1, rosenbrock_lr=1e-3),
-    # The warmup makes the schedule from a constant: the battery's is unused.
-    Case('schedule_free_sgd_warmup',
-         lambda lr: contrib.schedule_free_sgd(0.05, warmup_steps=5, b1=0.8),
-         lambda lr: optax.contrib.schedule_free_sgd(0.05, warmup_steps=5, b1=0.8),
-         converges=False),
-    Case('schedule_free_adam_b1_0',
+    Case('schedule_free',
          lambda lr: contrib.schedule_free(gradtx.adam(lr, b1=0.0), lr, b1=0.95,
                                           weight_lr_power=1.0),
          lambda lr: optax.contrib.schedule_free(optax.adam(lr, b1=0.0), lr,
@@ -105,17 +100,10 @@ CASES = [
     # --- learning-rate free ----------------------------------------------------------
     _alias('prodigy', lambda m: m.prodigy, lr_factor=20.0, args=_D0,
            lr=0.05, rosenbrock_lr=0.05),
-    _alias('prodigy_safeguard_wd', lambda m: m.prodigy, lr_factor=20.0,
-           args=dict(safeguard_warmup=True, weight_decay=1e-2, beta3=0.9,
-                     estim_lr_coef=0.5, **_D0), converges=False),
     _alias('dadapt_adamw', lambda m: m.dadapt_adamw, lr_factor=20.0,
            args=dict(weight_decay=1e-2, **_D0), lr=0.05, rosenbrock_lr=0.05),
     # --- SAM (transparent mode; opaque mode in tests/test_contrib_a.py) ----------------
     Case('sam', lambda lr: _sam(gradtx, lr), lambda lr: _sam(optax, lr),
-         converges=False),
-    Case('sam_period3_no_reset',
-         lambda lr: _sam(gradtx, lr, sync_period=3, reset_state=False),
-         lambda lr: _sam(optax, lr, sync_period=3, reset_state=False),
          converges=False),
     # --- AdEMAMix ------------------------------------------------------------------------
     _alias('ademamix', lambda m: m.ademamix, args=dict(weight_decay=1e-2),
@@ -123,18 +111,20 @@ CASES = [
     _bare('scale_by_ademamix', lambda m: m.scale_by_ademamix,
           args=dict(b3=lambda t: 0.99 - 0.5 * 0.99 ** t,
                     alpha=lambda t: 0.05 * t, eps_root=1e-8), converges=False),
+    # eps = 0.1 keeps the undamped momentum from sign-like chaos near the
+    # optimum, where jit and eager (and Optax's own) runs part after ~50 steps.
     _alias('simplified_ademamix', lambda m: m.simplified_ademamix,
            lr_factor=0.05, args=dict(alpha=2.0, b1=0.9), lr=0.1,
            rosenbrock_lr=1e-3),
     _bare('scale_by_simplified_ademamix',
           lambda m: m.scale_by_simplified_ademamix,
-          args=dict(b1=0.5, alpha=lambda t: 0.5 + 0.01 * t), converges=False),
+          args=dict(b1=0.5, alpha=lambda t: 0.5 + 0.01 * t, eps=0.1),
+          converges=False),
     # --- ADOPT ----------------------------------------------------------------------------
     _alias('adopt', lambda m: m.adopt, lr=0.1, rosenbrock_lr=1e-3),
-    _alias('adopt_nesterov', lambda m: m.adopt, args=dict(nesterov=True),
-           converges=False),
-    _bare('scale_by_adopt_no_clip', lambda m: m.scale_by_adopt,
-          args=dict(use_clipping=False, b2=0.99), converges=False),
+    _bare('scale_by_adopt', lambda m: m.scale_by_adopt,
+          args=dict(use_clipping=False, b2=0.99, nesterov=True),
+          converges=False),
     # --- MADGRAD ----------------------------------------------------------------------------
     _alias('madgrad', lambda m: m.madgrad, args=dict(weight_decay=1e-3),
            lr=0.1, rosenbrock_lr=1e-3),
