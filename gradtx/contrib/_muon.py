@@ -506,8 +506,8 @@ def muon(
     >>> opt = muon(0.02)
     >>> grads = {'w': jnp.eye(3, 4), 'b': jnp.ones(4)}
     >>> u, state = opt.update(grads, opt.init(params), params)
-    >>> u['b']  # AdamW's first step: −η·sign(g)
-    Array([-0.02, -0.02, -0.02, -0.02], dtype=float32)
+    >>> u['b']  # NAdamW's first step: −η·(b1(1 − b1)/(1 − b1²) + 1)·sign(g)
+    Array([-0.02947349, -0.02947349, -0.02947349, -0.02947349], dtype=float32)
     >>> float(jnp.linalg.norm(u['w'], 2)) < 0.03  # ≈ η·√(4/3)·σ, σ ≈ 1
     True
 
