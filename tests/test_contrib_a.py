@@ -543,6 +543,40 @@ def test_madgrad_matches_the_authors_package():
 
 
 # ---------------------------------------------------------------------------
+# With the rest of gradtx: loss scaling.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize('name', ['schedule_free_adamw', 'prodigy', 'muon'])
+def test_loss_scaling_skips_overflow_and_otherwise_matches(name):
+  """A power-of-two scale unscales exactly; an inf step changes nothing."""
+  make = {'schedule_free_adamw': lambda: contrib.schedule_free_adamw(0.05),
+          'prodigy': lambda: contrib.prodigy(estim_lr0=1e-2),
+          'muon': lambda: contrib.muon(0.05)}[name]
+  params = {'w': _rand((3, 4), seed=12), 'b': jnp.zeros(4)}
+  grads = [{'w': _rand((3, 4), seed=13 + i), 'b': _rand((4,), seed=20 + i)}
+           for i in range(3)]
+  plain, scaled = make(), gradtx.with_loss_scale(
+      make(), gradtx.StaticLossScale(2.0**10))
+  p1, s1 = params, plain.init(params)
+  p2, s2 = params, scaled.init(params)
+  for i, g in enumerate(grads):
+    u, s1 = plain.update(g, s1, p1)
+    p1 = gradtx.apply_updates(p1, u)
+    if i == 1:  # an overflowing step in between: skipped bit for bit
+      bad = jax.tree.map(lambda x: x.at[0].set(jnp.inf), g)
+      u, s_bad = scaled.update(bad, s2, p2)
+      assert all(bool(jnp.array_equal(a, b)) for a, b in zip(
+          jax.tree.leaves(gradtx.apply_updates(p2, u)), jax.tree.leaves(p2)))
+      for a, b in zip(jax.tree.leaves(s_bad.inner_state),
+                      jax.tree.leaves(s2.inner_state)):
+        assert bool(jnp.array_equal(a, b))
+      s2 = s_bad
+    u, s2 = scaled.update(jax.tree.map(lambda x: x * 2.0**10, g), s2, p2)
+    p2 = gradtx.apply_updates(p2, u)
+  _assert_trees_close(p2, p1, rtol=1e-6, atol=1e-7)
+  assert int(s2.skipped_steps) == 1
+
+
+# ---------------------------------------------------------------------------
 # Float16 and bfloat16 inputs.
 # ---------------------------------------------------------------------------
 _LOW_PRECISION = {
@@ -561,30 +595,29 @@ _LOW_PRECISION = {
 }
 
 
-@pytest.mark.parametrize('dtype', [jnp.bfloat16, jnp.float16], ids=['bf16', 'f16'])
-def test_low_precision_inputs_stay_low_precision_and_track_float32(dtype):
-  """20 steps in bf16/f16 land near the float32 run.
+@pytest.mark.parametrize('name', sorted(_LOW_PRECISION))
+def test_low_precision_inputs_stay_low_precision_and_track_float32(name):
+  """20 steps in bf16 and f16 land near the float32 run.
 
   The tolerance is a few ulps of the dtype, times the distance moved when
   that exceeds 1 (D-Adaptation amplifies early rounding into its estimate).
   """
   params32 = make_params()
-  tol = {jnp.bfloat16: 0.1, jnp.float16: 0.02}[dtype]
-  for name, make in _LOW_PRECISION.items():
-    opt = make()
+  opt = _LOW_PRECISION[name]()
+  ref, _ = run(opt, params32, 20)
+  moved = max(float(jnp.max(jnp.abs(a - b))) for a, b in
+              zip(jax.tree.leaves(ref), jax.tree.leaves(params32)))
+  assert moved > 0.1
+  for dtype, tol in [(jnp.bfloat16, 0.1), (jnp.float16, 0.02)]:
     low, state = run(opt, jax.tree.map(lambda p: p.astype(dtype), params32), 20)
-    ref, _ = run(opt, params32, 20)
-    moved = max(float(jnp.max(jnp.abs(a - b))) for a, b in
-                zip(jax.tree.leaves(ref), jax.tree.leaves(params32)))
-    assert moved > 0.1, name
     for a, b in zip(jax.tree.leaves(low), jax.tree.leaves(ref)):
-      assert a.dtype == dtype, name
-      assert bool(jnp.all(jnp.isfinite(a.astype(jnp.float32)))), name
+      assert a.dtype == dtype
+      assert bool(jnp.all(jnp.isfinite(a.astype(jnp.float32))))
       np.testing.assert_allclose(np.asarray(a, np.float32), b,
-                                 atol=tol * max(1.0, moved), err_msg=name)
+                                 atol=tol * max(1.0, moved), err_msg=str(dtype))
     for leaf in jax.tree.leaves(state):
       if jnp.issubdtype(leaf.dtype, jnp.floating) and leaf.ndim > 0:
-        assert leaf.dtype in (dtype, jnp.float32), (name, leaf.dtype)
+        assert leaf.dtype in (dtype, jnp.float32), leaf.dtype
 
 
 # ---------------------------------------------------------------------------
