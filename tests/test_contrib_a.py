@@ -18,7 +18,7 @@ import torch
 
 import gradtx
 from gradtx import contrib
-from tests.test_battery import changing_lr, make_params, run
+from tests.test_battery import make_params, run
 
 
 def _rand(shape, seed=0, dtype=jnp.float32):
@@ -174,30 +174,32 @@ def test_muon_with_multisteps_and_bfloat16_momentum():
   params = _mlp_params()
   opt = gradtx.MultiSteps(contrib.muon(0.02, mu_dtype=jnp.bfloat16), 2)
   state = opt.init(params)
+  update = jax.jit(opt.update)
   x = _rand((8, 4), seed=11)
   g = jax.grad(_mlp_loss)(params, x, x[:, :1])
-  u1, state = opt.update(g, state, params)
+  u1, state = update(g, state, params)
   assert all(float(jnp.abs(a).max()) == 0 for a in jax.tree.leaves(u1))
-  u2, state = opt.update(g, state, params)
+  u2, state = update(g, state, params)
   assert float(jnp.abs(u2['dense1']['kernel']).max()) > 1e-3
   mus = [a.dtype for a in jax.tree.leaves(state) if a.ndim == 2]
   assert jnp.bfloat16 in mus
 
 
-def test_muon_variants_match_optax():
-  """Options the battery does not cover, each against optax.contrib."""
-  params = make_params()
-  dn = lambda mod: {'b': None, 'layer': {
-      'kernel': mod.MuonDimensionNumbers(0, 1),
-      'scale': mod.MuonDimensionNumbers((0, 1), 2)}}
-  for kw in [dict(preconditioning='schatten', ns_steps=4, beta=0.9),
-             dict(preconditioning='spectral', nesterov=False)]:
-    ours, _ = run(contrib.muon(changing_lr, **kw), params, 30)
-    theirs, _ = run(optax.contrib.muon(changing_lr, **kw), params, 30)
-    _assert_trees_close(ours, theirs, rtol=1e-5, atol=1e-6)
-  ours, _ = run(contrib.muon(changing_lr, muon_weight_dimension_numbers=lambda p: dn(contrib)), params, 30)
-  theirs, _ = run(optax.contrib.muon(changing_lr, muon_weight_dimension_numbers=lambda p: dn(optax.contrib)), params, 30)
-  _assert_trees_close(ours, theirs, rtol=1e-5, atol=1e-6)
+@pytest.mark.parametrize('preconditioning, coeffs', [
+    ('frobenius', 'standard'), ('spectral', 'dion'), ('aol', 'dion'),
+    ('schatten', 'standard')])
+def test_newton_schulz_matches_optax_for_each_preconditioning(preconditioning,
+                                                              coeffs):
+  from optax.contrib import _muon as optax_muon  # pylint: disable=g-import-not-at-top
+  coeffs = contrib._muon._NS_PRESETS[coeffs]  # pylint: disable=protected-access
+  x = _rand((2, 5, 3), seed=14)
+  ours = contrib.orthogonalize_via_newton_schulz(
+      x, coeffs, 5, preconditioning,
+      dimension_numbers=contrib.MuonDimensionNumbers(1, 2))
+  theirs = jax.jit(lambda x: optax_muon.orthogonalize_via_newton_schulz(
+      x, jnp.asarray(coeffs), 5, preconditioning,
+      dimension_numbers=optax.contrib.MuonDimensionNumbers(1, 2)))(x)
+  np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
 def test_muon_bad_arguments():
@@ -341,6 +343,9 @@ def test_schedule_free_warmup_is_one_step_behind_the_authors_package():
   p_optax_rule, _ = _jax_run(contrib.schedule_free_sgd(0.3, warmup_steps=5),
                              _P0, 20)
   assert np.abs(np.asarray(p_optax_rule) - p_ref.detach().numpy()).max() > 1e-3
+  p_optax, _ = _jax_run(optax.contrib.schedule_free_sgd(0.3, warmup_steps=5),
+                        _P0, 20)
+  np.testing.assert_allclose(p_optax_rule, p_optax, rtol=1e-5, atol=1e-6)
 
 
 def test_schedule_free_state_dtype_and_bad_arguments():
@@ -358,28 +363,24 @@ def test_schedule_free_state_dtype_and_bad_arguments():
     opt.update({'w': jnp.ones(3, jnp.bfloat16)}, state)
 
 
-def test_schedule_free_sgd_warmup_matches_optax():
-  params = make_params()
-  ours, _ = run(contrib.schedule_free_sgd(0.05, warmup_steps=5, b1=0.8), params, 60)
-  theirs, _ = run(optax.contrib.schedule_free_sgd(0.05, warmup_steps=5, b1=0.8),
-                  params, 60)
-  _assert_trees_close(ours, theirs, rtol=1e-5, atol=1e-6)
-
-
 # ---------------------------------------------------------------------------
 # Prodigy and D-Adaptation.
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize('safeguard_warmup', [False, True])
 def test_prodigy_matches_prodigyopt(safeguard_warmup):
   prodigyopt = pytest.importorskip('prodigyopt')
+  # The second run also changes beta3 and the estimate's coefficient.
+  extra = dict(beta3=0.9, d_coef=0.5) if safeguard_warmup else {}
   ref, p_ref = _torch_run(prodigyopt.Prodigy, _P0, _quad_grad, 40, lr=1.0,
                           weight_decay=0.01, use_bias_correction=True,
-                          safeguard_warmup=safeguard_warmup, d0=1e-3)
+                          safeguard_warmup=safeguard_warmup, d0=1e-3, **extra)
+  if 'd_coef' in extra:
+    extra['estim_lr_coef'] = extra.pop('d_coef')
   p, state = _jax_run(contrib.prodigy(weight_decay=0.01, estim_lr0=1e-3,
-                                      safeguard_warmup=safeguard_warmup),
-                      _P0, 40)
+                                      safeguard_warmup=safeguard_warmup,
+                                      **extra), _P0, 40)
   d_ref = ref.param_groups[0]['d']
-  assert d_ref > 1e-2  # d grew: the test exercises the estimate
+  assert d_ref > 5e-3  # d grew from 1e-3: the test exercises the estimate
   np.testing.assert_allclose(state.estim_lr, d_ref, rtol=1e-4)
   np.testing.assert_allclose(p, p_ref.detach().numpy(), rtol=1e-4, atol=1e-5)
 
@@ -414,16 +415,6 @@ def test_prodigy_first_step_by_hand_and_zero_gradients():
     contrib.dadapt_adamw(betas=(0.9,))
 
 
-def test_prodigy_safeguard_and_beta3_match_optax():
-  params = make_params()
-  lr = lambda t: 20.0 * changing_lr(t)
-  kw = dict(safeguard_warmup=True, weight_decay=1e-2, beta3=0.9,
-            estim_lr_coef=0.5, estim_lr0=1e-3)
-  ours, _ = run(contrib.prodigy(lr, **kw), params, 100)
-  theirs, _ = run(optax.contrib.prodigy(lr, **kw), params, 100)
-  _assert_trees_close(ours, theirs, rtol=1e-5, atol=1e-6)
-
-
 # ---------------------------------------------------------------------------
 # SAM.
 # ---------------------------------------------------------------------------
@@ -455,14 +446,18 @@ def test_sam_transparent_mode_by_hand():
 
 
 def test_sam_opaque_mode_equals_transparent_mode_and_optax():
+  """Period 3, and an adversary with momentum kept across periods."""
   theta = jnp.array([1.0, -0.5])
   grad_fn = lambda p, _: jax.grad(_f)(p)
-  transparent = contrib.sam(gradtx.adam(0.1), _sam_parts()[1], sync_period=3)
-  opaque = contrib.sam(gradtx.adam(0.1), _sam_parts()[1], sync_period=3,
-                       opaque_mode=True)
+  adv = lambda: gradtx.chain(gradtx.normalize_by_update_norm(eps=0.0),
+                             gradtx.sgd(0.1, momentum=0.5))
+  kw = dict(sync_period=3, reset_state=False)
+  transparent = contrib.sam(gradtx.adam(0.1), adv(), **kw)
+  opaque = contrib.sam(gradtx.adam(0.1), adv(), opaque_mode=True, **kw)
   oracle = optax.contrib.sam(
-      optax.adam(0.1), optax.chain(optax.contrib.normalize(), optax.sgd(0.1)),
-      sync_period=3, opaque_mode=True)
+      optax.adam(0.1), optax.chain(optax.contrib.normalize(),
+                                   optax.sgd(0.1, momentum=0.5)),
+      opaque_mode=True, **kw)
   p_t, s_t = theta, transparent.init(theta)
   p_o, s_o = theta, opaque.init(theta)
   p_x, s_x = theta, oracle.init(theta)
@@ -481,18 +476,6 @@ def test_sam_opaque_mode_equals_transparent_mode_and_optax():
     opaque.update(jax.grad(_f)(p_o), s_o, p_o)
   with pytest.raises(ValueError, match='sync_period'):
     contrib.sam(*_sam_parts(), sync_period=0)
-
-
-def test_sam_without_reset_and_period_three_matches_optax():
-  params = make_params()
-  make = lambda lib, mod, norm: mod.sam(
-      lib.adam(changing_lr), lib.chain(norm, lib.sgd(0.05)), sync_period=3,
-      reset_state=False)
-  ours, _ = run(make(gradtx, contrib, gradtx.normalize_by_update_norm(eps=0.0)),
-                params, 60)
-  theirs, _ = run(make(optax, optax.contrib, optax.contrib.normalize()),
-                  params, 60)
-  _assert_trees_close(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------
