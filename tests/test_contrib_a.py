@@ -215,6 +215,9 @@ def test_muon_bad_arguments():
     contrib.scale_by_muon(preconditioning='newton')
   with pytest.raises(ValueError, match='learning_rate'):
     contrib.muon(-1.0)
+  with pytest.raises(ValueError, match='ns_steps must be an integer'):
+    contrib.scale_by_muon(ns_steps=2.5)
+  contrib.scale_by_muon(ns_steps=jnp.asarray(3))  # a 0-d array, as in Optax
   tx = contrib.scale_by_muon()
   with pytest.raises(ValueError, match='rank 1'):
     tx.update(jnp.ones(3), tx.init(jnp.ones(3)))
@@ -476,6 +479,7 @@ def test_sam_opaque_mode_equals_transparent_mode_and_optax():
     opaque.update(jax.grad(_f)(p_o), s_o, p_o)
   with pytest.raises(ValueError, match='sync_period'):
     contrib.sam(*_sam_parts(), sync_period=0)
+  contrib.sam(*_sam_parts(), sync_period=jnp.asarray(2))
 
 
 # ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
+from gradtx.contrib import _args
 from gradtx.optimizers import adam as _adam_opt
 from gradtx.transforms import _leafwise
 from gradtx.transforms import adam as _adam
@@ -378,7 +379,7 @@ def scale_by_muon(
   """
   _checks.check_beta('beta', beta)
   _checks.check_non_negative('eps', eps)
-  _checks.check_int('ns_steps', ns_steps, 0)
+  ns_steps = _args.static_int('ns_steps', ns_steps, 0)
   _check_preconditioning(preconditioning)
   coeffs = _ns_coeffs_array(ns_coeffs, ns_steps)
   mu_dtype = _checks.check_dtype('mu_dtype', mu_dtype)

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from gradtx import _checks
 from gradtx import base
 from gradtx import tree as tu
+from gradtx.contrib import _args
 from gradtx import updates as _updates
 from gradtx.transforms import _leafwise
 
@@ -97,7 +98,7 @@ def sam(
     Foret et al., *Sharpness-Aware Minimization for Efficiently Improving
     Generalization*, ICLR 2021 (arXiv:2010.01412).
   """
-  _checks.check_int('sync_period', sync_period, 1)
+  sync_period = _args.static_int('sync_period', sync_period, 1)
   optimizer = base.with_extra_args_support(optimizer)
   adv_optimizer = base.with_extra_args_support(adv_optimizer)
 

@@ -11,6 +11,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
+from gradtx.contrib import _args
 from gradtx.optimizers import sgd as _sgd
 from gradtx.schedules import cosine as _cosine
 from gradtx.transforms import decay as _decay
@@ -204,7 +205,7 @@ def schedule_free(
 def _warmup(learning_rate, warmup_steps):
   if warmup_steps is None:
     return learning_rate
-  _checks.check_int('warmup_steps', warmup_steps, 0)
+  warmup_steps = _args.static_int('warmup_steps', warmup_steps, 0)
   return _cosine.warmup_constant_schedule(0.0, learning_rate, warmup_steps)
 
 
