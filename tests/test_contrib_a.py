@@ -106,6 +106,51 @@ def test_scale_by_muon_first_step_is_the_orthogonalised_gradient(nesterov):
                              rtol=1e-4, atol=1e-5)
 
 
+def _keller_jordan_muon_update(grad, momentum, beta, nesterov):
+  """Keller Jordan's ``muon_update`` (github.com/KellerJordan/Muon), in NumPy float64.
+
+  ``momentum.lerp_(grad, 1 − β)``; Nesterov ``grad.lerp_(momentum, β)``; five
+  quintic Newton–Schulz steps on ``X/(‖X‖ + 1e-7)`` (in bfloat16 there; in
+  float64 here); no debiasing and no shape scaling (checked separately).
+  """
+  momentum = momentum + (1 - beta) * (grad - momentum)
+  x = grad + beta * (momentum - grad) if nesterov else momentum
+  a, b, c = 3.4445, -4.7750, 2.0315
+  tall = x.shape[0] > x.shape[1]
+  x = x.T if tall else x
+  x = x / (np.linalg.norm(x) + 1e-7)
+  for _ in range(5):
+    big_a = x @ x.T
+    x = a * x + (b * big_a + c * big_a @ big_a) @ x
+  return (x.T if tall else x), momentum
+
+
+def test_scale_by_muon_matches_keller_jordans_reference():
+  """Without Nesterov, debiasing only rescales m, which NS ignores: equal updates.
+
+  With Nesterov, Optax's debiasing weights g and m by factors that differ by
+  (1 − βᵗ)/(1 − βᵗ⁺¹), so the two part in the first steps and agree later.
+  """
+  tx = contrib.scale_by_muon(beta=0.9, nesterov=False, eps=1e-7)
+  update = jax.jit(tx.update)
+  state = tx.init(jnp.zeros((5, 3)))
+  momentum = np.zeros((5, 3))
+  for i in range(8):
+    g = np.asarray(_rand((5, 3), seed=30 + i), np.float64)
+    u, state = update(jnp.asarray(g, jnp.float32), state)
+    want, momentum = _keller_jordan_muon_update(g, momentum, 0.9, False)
+    np.testing.assert_allclose(u, want, rtol=2e-4, atol=2e-5)
+  tx = contrib.scale_by_muon(beta=0.9, eps=1e-7)
+  update = jax.jit(tx.update)
+  state, momentum, gaps = tx.init(jnp.zeros((5, 3))), np.zeros((5, 3)), []
+  for i in range(60):
+    g = np.asarray(_rand((5, 3), seed=30 + i), np.float64)
+    u, state = update(jnp.asarray(g, jnp.float32), state)
+    want, momentum = _keller_jordan_muon_update(g, momentum, 0.9, True)
+    gaps.append(np.abs(np.asarray(u) - want).max())
+  assert max(gaps[:10]) > 1e-2 and max(gaps[-10:]) < 1e-3, gaps
+
+
 def test_muon_width_scaling_and_consistent_rms():
   params = {'w': jnp.zeros((3, 4)), 'b': jnp.zeros(4)}
   grads = {'w': _rand((3, 4), seed=8), 'b': jnp.ones(4)}
