@@ -49,6 +49,11 @@ _POSITIONAL = (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)
 #   no caller can observe;
 # * add_noise keeps Optax's deprecated ``seed`` next to ``key``.
 SIGNATURE_ALLOWED: dict[tuple[str, str], str] = {
+    ('contrib.adopt', 'clip_value_fn'):
+        "Optax's default is an anonymous lambda (step ** 0.25); gradtx names "
+        'it _default_clip; tests/test_contrib_a.py checks the clipping values',
+    ('contrib.scale_by_adopt', 'clip_value_fn'):
+        'as contrib.adopt',
     ('contrib.sophia', 'hessian_diagonal_fn'):
         "the default estimator is gradtx's own hutchinson_estimator_diag_hessian",
 }
