@@ -311,7 +311,7 @@ def _restore_sharded(directory: str, out: str) -> None:
       'mu_spec': str(mu.sharding.spec) if isinstance(mu.sharding, NamedSharding) else None,
       'leaves': host_leaves(restored),
       'after_step': host_leaves(jax.jit(opt.update)(
-          restored['params'], restored['opt_state'], restored['params'])),
+          restored['params'], restored['opt_state'], restored['params'])[0]),
   }
   del P
   with open(out, 'wb') as f:
@@ -330,38 +330,40 @@ def sharded_optimizer():
 
 
 def _save_and_die(directory: str, how: str) -> None:
-  """Saves step 1, then dies while saving step 2.
+  """Saves step 1, then is killed while saving later steps.
 
-  ``how='hook'``: SIGKILLs itself after the data of step 2 are written, just
-  before Orbax commits them (the temporary directory is renamed).
-  ``how='wait'``: prints ``WRITING`` when step 2's temporary directory
-  exists and its data are being written, and blocks there, for the test to
-  SIGKILL it.
+  ``how='hook'``: SIGKILLs itself once the data of step 2 are written, just
+  before Orbax commits them (renames the temporary directory).
+  ``how='forever'``: prints ``READY`` and saves big steps 2, 3, ... in a
+  loop, for the test to SIGKILL it at a random point of a write.
   """
   import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
   from orbax.checkpoint._src.path import atomicity  # pylint: disable=g-import-not-at-top
   mngr = ocp.CheckpointManager(directory)
   gradtx.checkpoint.save(mngr, 1, fault_tree(1))
   mngr.wait_until_finished()
-
-  async def killed(self):
-    del self
-    if how == 'hook':
+  if how == 'hook':
+    async def finalize(self):
+      del self
       os.kill(os.getpid(), signal.SIGKILL)
-    print('WRITING', flush=True)
+    atomicity.AtomicRenameTemporaryPath.finalize = finalize
+    gradtx.checkpoint.save(mngr, 2, fault_tree(2))
+    mngr.wait_until_finished()
+  else:
+    print('READY', flush=True)
+    step = 2
     while True:
-      await __import__('asyncio').sleep(1.0)
-
-  atomicity.AtomicRenameTemporaryPath.finalize = killed
-  gradtx.checkpoint.save(mngr, 2, fault_tree(2))
-  mngr.wait_until_finished()
+      gradtx.checkpoint.save(mngr, step, fault_tree(step, size=1024))
+      mngr.wait_until_finished()
+      step += 1
   print('NOT KILLED', flush=True)
 
 
-def fault_tree(step: int) -> dict:
-  """A state worth a few MB, different at each step."""
+def fault_tree(step: int, size: int = 64) -> dict:
+  """Params and an Adam state (``12·size²`` bytes), different at each step."""
   opt = gradtx.adam(1e-3)
-  params = {'w': jnp.full((512, 512), float(step)), 'b': jnp.arange(7.0) * step}
+  w = jnp.arange(size * size, dtype=jnp.float32).reshape(size, size) / (size * size)
+  params = {'w': w + step, 'b': jnp.arange(7.0) * step}
   _, state = opt.update(params, opt.init(params))
   return {'params': params, 'opt_state': state}
 

@@ -73,15 +73,22 @@ def check_state(
         f'the state does not fit the optimizer and params: {message}')
 
 
+def _keys(path) -> tuple[str, ...]:
+  return tuple(jax.tree_util.keystr((k,)) for k in path)
+
+
 def abstract_state(opt: base.GradientTransformation, params: base.Params) -> Any:
   """The shapes, dtypes and shardings of ``opt.init(params)``, with no arrays.
 
   Restore a checkpoint against this target (with Orbax, or with
   :func:`gradtx.checkpoint.restore`) to get the state back with its classes
-  (``ScaleByAdamState``, ``EmptyState``, ...) and laid out on the devices
-  the way ``jax.jit(opt.init)(params)`` lays it out: moments sharded like
-  their params, scalars replicated. Restoring onto another device count is
-  then a matter of passing params sharded over the new devices.
+  (``ScaleByAdamState``, ``EmptyState``, ...) and laid out on the devices of
+  ``params``: a state leaf that mirrors a parameter (its path ends with the
+  parameter's path, and it has the parameter's shape, like Adam's ``mu`` and
+  ``nu``) gets the parameter's sharding; every other leaf (counts, keys,
+  factored moments) is replicated over the params' mesh. Restoring onto
+  another device count is then a matter of passing params sharded over the
+  new devices.
 
   Args:
     opt: the optimizer.
@@ -99,17 +106,32 @@ def abstract_state(opt: base.GradientTransformation, params: base.Params) -> Any
     ('ScaleByAdamState', (3,))
   """
   shapes = jax.eval_shape(opt.init, params)
+  param_leaves = [
+      (_keys(path), leaf.shape, leaf.sharding)
+      for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]
+      if getattr(leaf, 'sharding', None) is not None]
   devices = set()
-  for leaf in jax.tree.leaves(params):
-    sharding = getattr(leaf, 'sharding', None)
-    devices |= set(sharding.device_set) if sharding is not None else set()
+  for _, _, sharding in param_leaves:
+    devices |= set(sharding.device_set)
   if len(devices) <= 1:
-    # Everything on one device: no need to compile init to find out.
     one = jax.sharding.SingleDeviceSharding(
         devices.pop() if devices else jax.devices()[0])
     return jax.tree.map(
         lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=one), shapes)
-  shardings = jax.jit(opt.init).lower(params).compile().output_shardings
-  return jax.tree.map(
-      lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh),
-      shapes, shardings)
+  meshes = [sh.mesh for _, _, sh in param_leaves
+            if isinstance(sh, jax.sharding.NamedSharding)]
+  if meshes:
+    replicated = jax.sharding.NamedSharding(meshes[0], jax.sharding.PartitionSpec())
+    fallback = jax.tree.map(lambda _: replicated, shapes)
+  else:  # no mesh to replicate over: ask the compiler
+    fallback = jax.jit(opt.init).lower(params).compile().output_shardings
+  by_length = sorted(param_leaves, key=lambda p: -len(p[0]))
+
+  def leaf(path, s, default):
+    keys = _keys(path)
+    for pkeys, shape, sharding in by_length:
+      if keys[len(keys) - len(pkeys):] == pkeys and tuple(s.shape) == tuple(shape):
+        return jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharding)
+    return jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=default)
+
+  return jax.tree_util.tree_map_with_path(leaf, shapes, fallback)
