@@ -57,7 +57,7 @@ def random_values(tree, seed=0):
       return jnp.asarray(rng.random(x.shape) < 0.5)
     if jnp.issubdtype(x.dtype, jnp.integer):
       return jnp.asarray(rng.integers(0, 1000, x.shape), x.dtype)
-    return jnp.asarray(rng.normal(size=x.shape), x.dtype)
+    return jnp.asarray(rng.uniform(0.5, 2.0, size=x.shape), x.dtype)  # valid loss scales too
   return jax.tree.map(leaf, tree)
 
 
