@@ -196,7 +196,7 @@ def test_gradtx_state_continues_in_torch(name):
       a, b = path.split('/')
       value = np.asarray(params[a][b])
       dict(model.named_parameters())[tname].copy_(torch.from_numpy(
-          np.ascontiguousarray(value.T if b == 'kernel' else value)))
+          np.array(value.T if b == "kernel" else value)))
   topt.load_state_dict(to_torch_state_dict(state, topt.state_dict(), PATHS, layouts=LAYOUTS))
   if name == 'adamw':
     assert topt.param_groups[0]['lr'] == pytest.approx(0.03)
