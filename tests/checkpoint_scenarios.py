@@ -30,6 +30,7 @@ import numpy as np
 
 import gradtx
 import gradtx.checkpoint  # not yet re-exported by gradtx
+from tests.test_battery import loss_fn, make_params  # the battery's problem
 
 STEPS = 12
 K = 5
@@ -41,25 +42,6 @@ def lr_schedule(step):
   step = jnp.asarray(step, jnp.float32)
   warm = jnp.minimum((step + 1.0) / 4.0, 1.0)
   return 0.05 * warm * (0.55 + 0.45 * jnp.cos(jnp.pi * step / 20.0))
-
-
-def make_params(dtype=jnp.float32):
-  k = jax.random.split(jax.random.PRNGKey(0), 3)
-  return {
-      'b': jax.random.normal(k[0], (3,), jnp.float32).astype(dtype),
-      'layer': {
-          'kernel': jax.random.normal(k[1], (4, 5), jnp.float32).astype(dtype),
-          'scale': (1.0 + 0.1 * jax.random.normal(k[2], (2, 3, 2))).astype(dtype),
-      },
-  }
-
-
-def loss_fn(params):
-  def leaf(i, p):
-    p = p.astype(jnp.float32)
-    c = 1.0 + jnp.arange(p.size, dtype=jnp.float32).reshape(p.shape) / p.size
-    return jnp.sum(0.5 * c * (p - 0.3 * i) ** 2 + 0.1 * jnp.sin(3.0 * p))
-  return sum(leaf(i, p) for i, p in enumerate(jax.tree.leaves(params)))
 
 
 # Monitored values for the plateau and early-stopping scenarios: the best is
@@ -95,7 +77,7 @@ class Scenario:
 
 
 def _grads(params):
-  """The gradient of :func:`loss_fn`, written out (cheaper to trace than jax.grad)."""
+  """The gradient of the battery's ``loss_fn``, written out (cheaper to trace)."""
   def leaf(i, p):
     q = p.astype(jnp.float32)
     c = 1.0 + jnp.arange(q.size, dtype=jnp.float32).reshape(q.shape) / q.size

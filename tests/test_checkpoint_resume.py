@@ -78,3 +78,13 @@ def test_resume_in_a_fresh_process_is_bit_identical(tmp_path):
   differ = [n for n in names
             if [_bits(a) for a in first[n]] != [_bits(b) for b in resumed[n]]]
   assert differ == [], f'resumed runs differ from the uninterrupted ones: {differ}'
+
+
+def test_scenario_gradients_are_the_battery_loss_gradients():
+  import jax  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  params = checkpoint_scenarios.make_params()
+  want = jax.grad(checkpoint_scenarios.loss_fn)(params)
+  got = checkpoint_scenarios._grads(params)  # pylint: disable=protected-access
+  for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
