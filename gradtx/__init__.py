@@ -11,13 +11,15 @@ name is reachable as ``gradtx.<name>``:
   its names in ``__all__``;
 * namespaces kept apart, as Optax keeps them: :mod:`gradtx.contrib`,
   :mod:`gradtx.projections`, the framework recipes of :mod:`gradtx.compat`, and
-  :mod:`gradtx.distributed` for sharded and multi-process training;
+  :mod:`gradtx.distributed` for sharded and multi-process training, and
+  :mod:`gradtx.checkpoint` for Orbax checkpoints and exact resume;
 * the tree helpers stay under :mod:`gradtx.tree` (and Optax's spelling under
   :mod:`gradtx.tree_utils`), with the few Optax keeps at its top level.
 
 A name is added to its subpackage's ``__init__``; nothing is listed here twice.
 """
 
+from gradtx import checkpoint as checkpoint
 from gradtx import compat as compat
 from gradtx import contrib as contrib
 from gradtx import distributed as distributed

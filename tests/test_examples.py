@@ -54,3 +54,15 @@ def test_flax_example_linen_and_nnx():
   assert 'nnx + nnx.Optimizer: step 200' in output
   accs = accuracies(output)
   assert len(accs) == 2 and min(accs) >= 0.9, output
+
+
+def test_checkpoint_resume_is_bit_identical_after_sigkill(tmp_path):
+  pytest.importorskip('orbax.checkpoint')
+  out = tmp_path / 'resume.png'
+  output, _ = run_example('checkpoint_resume.py', '--steps', '60', '--crash-at', '40',
+                          '--every', '15', '--out', str(out), '--dir', str(tmp_path / 'ckpt'))
+  assert 'first child process: exit code -9' in output
+  assert 'second child process: exit code 0' in output
+  assert 'resumed from the checkpoint of step' in output
+  assert 'largest difference from the uninterrupted run: 0.0\n' in output
+  assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
