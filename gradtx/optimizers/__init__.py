@@ -25,6 +25,13 @@ from gradtx.optimizers.sgd import sgd as sgd
 from gradtx.optimizers.sgd import sign_sgd as sign_sgd
 from gradtx.optimizers.sgd import signum as signum
 from gradtx.optimizers.sign import lion as lion
+from gradtx.optimizers.adan import adan as adan
+from gradtx.optimizers.lbfgs import lbfgs as lbfgs
+from gradtx.optimizers.optimistic import optimistic_adam as optimistic_adam
+from gradtx.optimizers.optimistic import optimistic_adam_v2 as optimistic_adam_v2
+from gradtx.optimizers.optimistic import optimistic_gradient_descent as optimistic_gradient_descent
+from gradtx.optimizers.polyak import polyak_sgd as polyak_sgd
+from gradtx.optimizers.rprop import rprop as rprop
 
 __all__ = [
     'adabelief',
@@ -35,17 +42,24 @@ __all__ = [
     'adamax',
     'adamaxw',
     'adamw',
+    'adan',
     'amsgrad',
     'fromage',
     'lamb',
     'lars',
+    'lbfgs',
     'lion',
     'nadam',
     'nadamw',
     'noisy_sgd',
     'novograd',
+    'optimistic_adam',
+    'optimistic_adam_v2',
+    'optimistic_gradient_descent',
+    'polyak_sgd',
     'radam',
     'rmsprop',
+    'rprop',
     'sgd',
     'sign_sgd',
     'signum',

@@ -75,6 +75,7 @@ from gradtx.schedules.torch import step_lr as step_lr
 # that ``optax.schedules.inject_hyperparams`` code runs unchanged.
 from gradtx.stateful_schedules import InjectHyperparamsState as InjectHyperparamsState
 from gradtx.stateful_schedules import InjectStatefulHyperparamsState as InjectStatefulHyperparamsState
+from gradtx.stateful_schedules import StatefulSchedule as StatefulSchedule
 from gradtx.stateful_schedules import WrappedSchedule as WrappedSchedule
 from gradtx.stateful_schedules import inject_hyperparams as inject_hyperparams
 from gradtx.stateful_schedules import inject_stateful_hyperparams as inject_stateful_hyperparams
@@ -129,6 +130,7 @@ __all__ = [
     'polynomial_schedule',
     'schedule_from_values',
     'sgdr_schedule',
+    'StatefulSchedule',
     'step_lr',
     'warmup_constant_schedule',
     'warmup_cosine_decay_schedule',
