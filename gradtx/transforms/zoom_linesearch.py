@@ -70,14 +70,19 @@ class _Zoom(NamedTuple):
 def _cubic_minimiser(a: _Point, b: _Point, c: _Point) -> jax.Array:
   """The critical point of the cubic through ``a`` (value, slope), ``b``, ``c``.
 
-  nan when the cubic has none; the caller then falls back.
+  The coefficients solve a 2×2 system, written as a matrix product as in
+  scipy (and Optax) so that the rounding, and hence the choice of steps,
+  agrees with theirs. nan when the cubic has none; the caller then falls
+  back.
   """
   db, dc = b.stepsize - a.stepsize, c.stepsize - a.stepsize
   rb = b.value - a.value - a.slope * db
   rc = c.value - a.value - a.slope * dc
   denom = (db * dc) ** 2 * (db - dc)
-  c3 = (dc**2 * rb - db**2 * rc) / denom
-  c2 = (-(dc**3) * rb + db**3 * rc) / denom
+  c3, c2 = jnp.dot(
+      jnp.array([[dc**2, -(db**2)], [-(dc**3), db**3]]), jnp.array([rb, rc]),
+      precision=jax.lax.Precision.HIGHEST,
+  ) / denom
   return a.stepsize + (-c2 + jnp.sqrt(c2 * c2 - 3.0 * c3 * a.slope)) / (3.0 * c3)
 
 
