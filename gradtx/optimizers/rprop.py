@@ -18,7 +18,8 @@ def rprop(
 
   Each coordinate moves by its own step size ``Δ``, which grows by
   ``eta_plus`` while the gradient keeps its sign and shrinks by
-  ``eta_minus`` when it flips; the gradient's magnitude is ignored. See
+  ``eta_minus`` when it flips; the gradient's magnitude is ignored:
+  ``u = −Δ·sign(g)`` (zero after a sign change, one step late). See
   :func:`gradtx.scale_by_rprop` for the exact rule (Optax's, including its
   one-step delay). Meant for full-batch training.
 
