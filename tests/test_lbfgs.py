@@ -185,3 +185,16 @@ def test_update_without_params_is_a_clear_error():
   tx = gradtx.scale_by_lbfgs()
   with pytest.raises(ValueError, match='params'):
     tx.update(jnp.ones(2), tx.init(jnp.ones(2)))
+
+
+def test_training_loop_of_the_docs_runs_and_solves_the_problem(capsys):
+  """The example of docs/line-search.md, as a user would paste it."""
+  import pathlib, re  # pylint: disable=import-outside-toplevel,multiple-imports
+  page = pathlib.Path(__file__).resolve().parents[1] / 'docs' / 'line-search.md'
+  code = re.search(r'```python\n(.*?)```', page.read_text(), re.S).group(1)
+  namespace = {}
+  exec(compile(code, str(page), 'exec'), namespace)  # pylint: disable=exec-used
+  assert 'gradient norm' in capsys.readouterr().out
+  w, x, y, loss = (namespace[k] for k in ('w', 'x', 'y', 'loss'))
+  assert float(gradtx.tree.norm(jax.grad(loss)(w, x, y))) < 1e-5
+  assert namespace['step']._cache_size() == 1  # pylint: disable=protected-access
