@@ -211,3 +211,17 @@ def test_bad_arguments_are_rejected(arg, value):
   kw[arg] = value
   with pytest.raises(ValueError, match=arg):
     gradtx.scale_by_backtracking_linesearch(**kw)
+
+
+def test_verbose_searches_say_why_they_failed(capsys):
+  """An ascent direction: both searches print a diagnostic under jit."""
+  w = jnp.array([1.0, 2.0])
+  for ls in (gradtx.scale_by_backtracking_linesearch(3, verbose=True),
+             gradtx.scale_by_zoom_linesearch(4, verbose=True)):
+    update = jax.jit(ls.update, static_argnames='value_fn')
+    update(2 * w, ls.init(w), w, value=sq(w), grad=2 * w, value_fn=sq)
+    jax.effects_barrier()
+  out = capsys.readouterr().out
+  assert 'backtracking_linesearch: no step size' in out
+  assert 'zoom_linesearch: no step size' in out
+  assert 'descent direction' in out

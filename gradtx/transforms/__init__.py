@@ -1,7 +1,9 @@
 """Gradient transformations: the building blocks of every optimizer.
 
-One module per concept (``scaling``, ``momentum``, ``adam``, ``rms``, ``sign``,
-``factored``, ``trust_ratio``, ``decay``, ``clipping``, ``constraints``). This
+One module per concept (``scaling``, ``momentum``, ``adam``, ``adan``, ``rms``,
+``sign``, ``rprop``, ``optimistic``, ``polyak``, ``factored``, ``trust_ratio``,
+``decay``, ``clipping``, ``constraints``, ``lbfgs``, ``linesearch``,
+``zoom_linesearch``). This
 face also carries the wrappers that Optax keeps in ``optax.transforms``
 (``masked``, ``freeze``, ``MultiSteps``, ...), so ``gradtx.transforms.freeze``
 works as ``optax.transforms.freeze`` does.

@@ -61,6 +61,14 @@ def split_fn_kwargs(
   return dict(extra_args)
 
 
+def print_if(pred: Any, message: str, **values: Any) -> None:
+  """``jax.debug.print`` when ``pred`` holds (under ``jit`` too)."""
+  jax.lax.cond(
+      pred, lambda: jax.debug.print(message, ordered=True, **values),
+      lambda: None,
+  )
+
+
 def slope_along(grad: base.Updates, updates: base.Updates) -> jax.Array:
   """``Re ⟨u, ∇f⟩``: the derivative of ``η ↦ f(w + η·u)``."""
   return jnp.real(tu.vdot(updates, jax.tree.map(jnp.conj, grad)))
@@ -231,16 +239,15 @@ def scale_by_backtracking_linesearch(
     failed = jnp.isinf(final.decrease_error)
     lr = jnp.where(failed, 0.0, final.learning_rate).astype(dtype)
     if verbose:
-      jax.lax.cond(
+      print_if(
           final.decrease_error > atol,
-          lambda: jax.debug.print(
-              'gradtx.scale_by_backtracking_linesearch: no step size gave a '
-              'sufficient decrease. value={v}, slope={s}, step size={lr}, '
-              'decrease error={e}{stuck}', v=value, s=slope,
-              lr=final.learning_rate, e=final.decrease_error,
-              stuck=jnp.where(failed, 1, 0), ordered=True),
-          lambda: None,
-      )
+          'gradtx.scale_by_backtracking_linesearch: no step size gave a '
+          'sufficient decrease (value {v}, slope along the update {s}, last '
+          'step size {lr}, decrease error {e}). Is the update a descent '
+          'direction?', v=value, s=slope, lr=final.learning_rate,
+          e=final.decrease_error)
+      print_if(failed, 'gradtx.scale_by_backtracking_linesearch: every '
+                'trial value was nan or inf; taking a zero step.')
     new_state = ScaleByBacktrackingLinesearchState(
         learning_rate=lr,
         value=final.value,

@@ -246,7 +246,7 @@ def scale_by_zoom_linesearch(
       found = high_is_new | low_is_new | (error <= tol)
       done = (error <= tol) | (at_max & ~found)
       if verbose:
-        _print_if(at_max & ~found,
+        _ls.print_if(at_max & ~found,
                   'gradtx.scale_by_zoom_linesearch: no bracket below '
                   'max_learning_rate={m}; taking it without the curvature '
                   'condition.', m=new.stepsize)
@@ -298,7 +298,7 @@ def scale_by_zoom_linesearch(
       """Out of steps: the best safe step, else the last one tried."""
       use_safe = (c.safe.stepsize > 0.0) | jnp.isinf(c.decrease_error)
       if verbose:
-        _print_if(
+        _ls.print_if(
             c.safe.stepsize <= 0.0,
             'gradtx.scale_by_zoom_linesearch: no step size with sufficient '
             'decrease found (slope at 0: {s}, last step size: {eta}, decrease '
@@ -337,9 +337,3 @@ def scale_by_zoom_linesearch(
 
   return base.transformation_with_extra_args(name, init_fn, update_fn)
 
-
-def _print_if(pred: Any, message: str, **values: Any) -> None:
-  jax.lax.cond(
-      pred, lambda: jax.debug.print(message, ordered=True, **values),
-      lambda: None,
-  )
