@@ -151,12 +151,6 @@ def test_lbfgs_with_backtracking_matches_optax_on_quadratic():
   assert_solved(ours[-1])
 
 
-def test_lbfgs_on_quadratic_reaches_the_solution():
-  """With memory ≥ n, L-BFGS solves an n-dimensional quadratic quickly."""
-  path, _, _ = drive(gradtx, gradtx.lbfgs(), quadratic, jnp.zeros(6), 20)
-  assert_solved(path[-1])
-
-
 def test_lbfgs_bfloat16_params_stay_bfloat16_and_descend():
   f = lambda w: quadratic(w.astype(jnp.float32))
   w0 = jnp.full(6, 0.5, jnp.bfloat16)

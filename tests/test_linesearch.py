@@ -95,12 +95,13 @@ def test_matches_optax_on_rosenbrock(kw):
 def test_accepted_steps_satisfy_the_armijo_condition():
   c = 0.3
   opt = backtracking(gradtx, max_backtracking_steps=40, slope_rtol=c)
+  update = jax.jit(opt.update, static_argnames='value_fn')
   w = jnp.array([-1.2, 1.0, 0.5])
   state = opt.init(w)
   for _ in range(20):
     value, grad = jax.value_and_grad(rosenbrock)(w)
-    u, state = opt.update(grad, state, w, value=value, grad=grad,
-                          value_fn=rosenbrock)
+    u, state = update(grad, state, w, value=value, grad=grad,
+                      value_fn=rosenbrock)
     eta = state[1].learning_rate
     w_new = gradtx.apply_updates(w, u)
     bound = value + c * eta * jnp.vdot(-grad, grad)
