@@ -50,6 +50,7 @@ from gradtx.base import transformation_with_extra_args as transformation_with_ex
 from gradtx.base import with_extra_args_support as with_extra_args_support
 from gradtx.numerics import global_norm as global_norm
 from gradtx.numerics import safe_increment as safe_increment
+from gradtx.numerics import safe_increment as safe_int32_increment  # Optax's older name
 from gradtx.numerics import safe_norm as safe_norm
 from gradtx.numerics import safe_root_mean_squares as safe_root_mean_squares
 from gradtx.numerics import scale_gradient as scale_gradient
@@ -107,6 +108,7 @@ _CORE = [
     'with_extra_args_support',
     'global_norm',
     'safe_increment',
+    'safe_int32_increment',
     'safe_norm',
     'safe_root_mean_squares',
     'scale_gradient',

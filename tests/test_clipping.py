@@ -452,3 +452,47 @@ def test_derivative_through_clip_by_global_norm_of_zero_tree_is_finite():
   n = 5.0
   want = (np.eye(2) / n - np.outer(g, g) / n**3)
   np.testing.assert_allclose(jac, want, rtol=1e-6, atol=1e-7)
+
+
+# ---------------------------------------------------------------------------
+# unitwise_norm / unitwise_clip (the public helpers behind adaptive_grad_clip).
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize('shape,axes', [
+    ((5,), None), ((1, 5), None), ((4, 3), (0,)), ((4, 2, 3), (0,)),
+    ((2, 2, 3, 4), (0, 1, 2)), ((2, 2, 2, 3, 4), (0, 1, 2, 3))])
+def test_unitwise_norm_default_axes_by_rank(shape, axes):
+  x = RNG.normal(size=shape).astype(np.float32)
+  expected = np.sqrt(np.sum(x.astype(np.float64) ** 2, axis=axes, keepdims=True))
+  got = gradtx.unitwise_norm(jnp.asarray(x))
+  assert got.shape == x.shape
+  np.testing.assert_allclose(got, np.broadcast_to(expected, shape), rtol=1e-6)
+  np.testing.assert_allclose(got, optax.transforms.unitwise_norm(x), rtol=1e-6)
+
+
+def test_unitwise_norm_explicit_axis_complex_and_bad_rank():
+  z = jnp.array([[3 + 4j, 0j], [0j, 1j]], jnp.complex64)
+  np.testing.assert_allclose(gradtx.unitwise_norm(z, axis=1), [[5, 5], [1, 1]])
+  with pytest.raises(ValueError, match='axis'):
+    gradtx.unitwise_norm(jnp.zeros((1, 2, 1, 2, 1, 2)))
+
+
+def test_unitwise_clip_hand_values_and_optax():
+  g = jnp.array([[3.0, 0.1], [4.0, 0.0]])
+  norm = gradtx.unitwise_norm(g)  # columns: 5 and 0.1
+  limit = jnp.full_like(g, 1.0)
+  got = gradtx.unitwise_clip(norm, limit, g)
+  np.testing.assert_allclose(got, [[0.6, 0.1], [0.8, 0.0]], rtol=1e-6)
+  np.testing.assert_allclose(got, optax.transforms.unitwise_clip(norm, limit, g))
+  with pytest.raises(ValueError, match='shape'):
+    gradtx.unitwise_clip(norm, jnp.ones(2), g)
+
+
+def test_adaptive_grad_clip_is_unitwise_clip_of_unitwise_norms():
+  g, p = _tree(3.0, seed=1), _tree(1.0, seed=2)
+  got = _apply(gradtx.adaptive_grad_clip(0.05, eps=1e-3), g, p)
+  for k in g:
+    limit = 0.05 * jnp.maximum(gradtx.unitwise_norm(jnp.asarray(p[k])), 1e-3)
+    want = gradtx.unitwise_clip(gradtx.unitwise_norm(jnp.asarray(g[k])), limit,
+                                jnp.asarray(g[k]))
+    np.testing.assert_array_equal(got[k], want)
+    assert not np.allclose(got[k], g[k])  # the bound is active

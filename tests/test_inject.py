@@ -388,3 +388,40 @@ def test_bad_arguments_raise():
     gradtx.inject_hyperparams(gradtx.chain)(gradtx.identity())
   with pytest.raises(TypeError):
     gradtx.inject_hyperparams(gradtx.adam)(0.1, not_an_argument=1.0)
+
+
+class _HalveOnRise:
+  """A stateful schedule: 0.1, halved each time the ``loss`` rises."""
+
+  def init(self):
+    return (jnp.asarray(1.0), jnp.asarray(jnp.inf))
+
+  def update(self, state, *, loss, **extra_args):
+    del extra_args
+    value, best = state
+    return jnp.where(loss > best, value / 2, value), jnp.minimum(best, loss)
+
+  def __call__(self, state, **extra_args):
+    del extra_args
+    return 0.1 * state[0]
+
+
+def test_stateful_schedule_protocol_is_optax_s_and_drives_injection():
+  import optax  # pylint: disable=import-outside-toplevel
+  assert gradtx.StatefulSchedule is gradtx.schedules.StatefulSchedule
+  assert gradtx.stateful_schedules.StatefulSchedule is gradtx.StatefulSchedule
+  assert isinstance(_HalveOnRise(), gradtx.StatefulSchedule)
+  assert isinstance(gradtx.WrappedSchedule(lambda t: 0.1), gradtx.StatefulSchedule)
+  assert not isinstance(lambda t: 0.1, gradtx.StatefulSchedule)
+  assert (set(n for n in dir(optax.schedules.StatefulSchedule) if not n.startswith('_'))
+          == set(n for n in dir(gradtx.StatefulSchedule) if not n.startswith('_')))
+  opt = gradtx.inject_stateful_hyperparams(gradtx.sgd)(learning_rate=_HalveOnRise())
+  ref = optax.inject_stateful_hyperparams(optax.sgd)(learning_rate=_HalveOnRise())
+  s, r = opt.init(jnp.zeros(1)), ref.init(jnp.zeros(1))
+  lrs = []
+  for loss_value in (3.0, 2.0, 2.5, 2.6, 1.0):
+    u, s = opt.update(jnp.ones(1), s, loss=loss_value)
+    ur, r = ref.update(jnp.ones(1), r, loss=loss_value)
+    np.testing.assert_allclose(u, ur)
+    lrs.append(-float(u[0]))
+  np.testing.assert_allclose(lrs, [0.1, 0.1, 0.1, 0.05, 0.025], rtol=1e-6)

@@ -119,6 +119,10 @@ def _same_default(a, b) -> bool:
     return True
   if callable(a) and callable(b):
     return getattr(a, '__name__', None) == getattr(b, '__name__', None)
+  if hasattr(a, 'init') and hasattr(b, 'init'):  # a default transformation
+    # (lbfgs's line search): the same factory made both.
+    return (type(a).__name__ == type(b).__name__
+            and a.init.__qualname__ == b.init.__qualname__)
   try:
     if np.dtype(a) == np.dtype(b):
       return True

@@ -12,6 +12,7 @@ from gradtx.optimizers.adam import nadamw as nadamw
 from gradtx.optimizers.adam import novograd as novograd
 from gradtx.optimizers.adam import radam as radam
 from gradtx.optimizers.adam import yogi as yogi
+from gradtx.optimizers.adan import adan as adan
 from gradtx.optimizers.adaptive import adadelta as adadelta
 from gradtx.optimizers.adaptive import adafactor as adafactor
 from gradtx.optimizers.adaptive import adagrad as adagrad
@@ -20,6 +21,12 @@ from gradtx.optimizers.adaptive import sm3 as sm3
 from gradtx.optimizers.layerwise import fromage as fromage
 from gradtx.optimizers.layerwise import lamb as lamb
 from gradtx.optimizers.layerwise import lars as lars
+from gradtx.optimizers.lbfgs import lbfgs as lbfgs
+from gradtx.optimizers.optimistic import optimistic_adam as optimistic_adam
+from gradtx.optimizers.optimistic import optimistic_adam_v2 as optimistic_adam_v2
+from gradtx.optimizers.optimistic import optimistic_gradient_descent as optimistic_gradient_descent
+from gradtx.optimizers.polyak import polyak_sgd as polyak_sgd
+from gradtx.optimizers.rprop import rprop as rprop
 from gradtx.optimizers.sgd import noisy_sgd as noisy_sgd
 from gradtx.optimizers.sgd import sgd as sgd
 from gradtx.optimizers.sgd import sign_sgd as sign_sgd
@@ -35,17 +42,24 @@ __all__ = [
     'adamax',
     'adamaxw',
     'adamw',
+    'adan',
     'amsgrad',
     'fromage',
     'lamb',
     'lars',
+    'lbfgs',
     'lion',
     'nadam',
     'nadamw',
     'noisy_sgd',
     'novograd',
+    'optimistic_adam',
+    'optimistic_adam_v2',
+    'optimistic_gradient_descent',
+    'polyak_sgd',
     'radam',
     'rmsprop',
+    'rprop',
     'sgd',
     'sign_sgd',
     'signum',

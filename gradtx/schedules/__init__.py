@@ -18,6 +18,7 @@ uses no Python control flow on it, so it works under ``jit`` and ``vmap``.
 
 from __future__ import annotations
 
+from gradtx.base import Schedule as Schedule
 from gradtx.schedules.basic import constant_schedule as constant_schedule
 from gradtx.schedules.basic import exponential_decay as exponential_decay
 from gradtx.schedules.basic import join_schedules as join_schedules
@@ -75,11 +76,13 @@ from gradtx.schedules.torch import step_lr as step_lr
 # that ``optax.schedules.inject_hyperparams`` code runs unchanged.
 from gradtx.stateful_schedules import InjectHyperparamsState as InjectHyperparamsState
 from gradtx.stateful_schedules import InjectStatefulHyperparamsState as InjectStatefulHyperparamsState
+from gradtx.stateful_schedules import StatefulSchedule as StatefulSchedule
 from gradtx.stateful_schedules import WrappedSchedule as WrappedSchedule
 from gradtx.stateful_schedules import inject_hyperparams as inject_hyperparams
 from gradtx.stateful_schedules import inject_stateful_hyperparams as inject_stateful_hyperparams
 
 __all__ = [
+    'Schedule',
     'constant_schedule',
     'constant_schedule_with_warmup',
     'cosine_annealing_lr',
@@ -129,6 +132,7 @@ __all__ = [
     'polynomial_schedule',
     'schedule_from_values',
     'sgdr_schedule',
+    'StatefulSchedule',
     'step_lr',
     'warmup_constant_schedule',
     'warmup_cosine_decay_schedule',

@@ -14,6 +14,7 @@ The policies here keep state of their own and react to training:
 
 from gradtx.stateful_schedules.inject import InjectHyperparamsState as InjectHyperparamsState
 from gradtx.stateful_schedules.inject import InjectStatefulHyperparamsState as InjectStatefulHyperparamsState
+from gradtx.stateful_schedules.inject import StatefulSchedule as StatefulSchedule
 from gradtx.stateful_schedules.inject import WrappedSchedule as WrappedSchedule
 from gradtx.stateful_schedules.inject import WrappedScheduleState as WrappedScheduleState
 from gradtx.stateful_schedules.inject import current_learning_rate as current_learning_rate
@@ -45,6 +46,7 @@ __all__ = [
     'reduce_on_plateau',
     'ReduceLROnPlateauState',
     'set_hyperparams',
+    'StatefulSchedule',
     'torch_reduce_on_plateau',
     'WrappedSchedule',
     'WrappedScheduleState',

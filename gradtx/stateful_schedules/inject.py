@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
-from typing import Any, Callable, Iterable, NamedTuple, Optional, Union
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Protocol, Union, runtime_checkable
 
 import jax
 import jax.numpy as jnp
@@ -48,6 +48,51 @@ class InjectStatefulHyperparamsState(NamedTuple):
 
 
 _INJECTED = (InjectHyperparamsState, InjectStatefulHyperparamsState)
+
+
+@runtime_checkable
+class StatefulSchedule(Protocol):
+  """The interface of a stateful schedule (Optax's ``optax.schedules.StatefulSchedule``).
+
+  A stateful schedule is a hyperparameter policy that keeps state of its own:
+  ``init() -> state``, ``update(state, **extra_args) -> state`` and
+  ``__call__(state, **extra_args) -> value``. The extra keyword arguments are
+  those given to the optimizer's ``update`` (a loss, say), so the value may
+  react to training. :func:`inject_stateful_hyperparams` accepts any object
+  with these three methods; :class:`WrappedSchedule` makes one from a
+  schedule of the step. The protocol is runtime-checkable:
+  ``isinstance(x, StatefulSchedule)`` tests for the three methods.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> class HalveOnRise:  # halves the value each time the loss rises
+    ...   def init(self):
+    ...     return (jnp.asarray(1.0), jnp.asarray(jnp.inf))
+    ...   def update(self, state, *, loss, **extra_args):
+    ...     value, best = state
+    ...     return (jnp.where(loss > best, value / 2, value),
+    ...             jnp.minimum(best, loss))
+    ...   def __call__(self, state, **extra_args):
+    ...     return 0.1 * state[0]
+    >>> isinstance(HalveOnRise(), gradtx.StatefulSchedule)
+    True
+    >>> opt = gradtx.inject_stateful_hyperparams(gradtx.sgd)(
+    ...     learning_rate=HalveOnRise())
+    >>> state = opt.init(jnp.zeros(1))
+    >>> for loss in (3.0, 2.0, 2.5):
+    ...   u, state = opt.update(jnp.ones(1), state, loss=loss)
+    >>> u  # the rise to 2.5 halved the learning rate, used from the next step
+    Array([-0.1], dtype=float32)
+  """
+
+  def init(self) -> Any:
+    """The initial state."""
+
+  def update(self, state: Any, **extra_args: Any) -> Any:
+    """The next state, given the extra arguments of the optimizer's update."""
+
+  def __call__(self, state: Any, **extra_args: Any) -> Any:
+    """The hyperparameter's value in ``state``."""
 
 
 class WrappedScheduleState(NamedTuple):

@@ -1,7 +1,9 @@
 """Gradient transformations: the building blocks of every optimizer.
 
-One module per concept (``scaling``, ``momentum``, ``adam``, ``rms``, ``sign``,
-``factored``, ``trust_ratio``, ``decay``, ``clipping``, ``constraints``). This
+One module per concept (``scaling``, ``momentum``, ``adam``, ``adan``, ``rms``,
+``sign``, ``rprop``, ``optimistic``, ``polyak``, ``factored``, ``trust_ratio``,
+``decay``, ``clipping``, ``constraints``, ``lbfgs``, ``linesearch``,
+``zoom_linesearch``). This
 face also carries the wrappers that Optax keeps in ``optax.transforms``
 (``masked``, ``freeze``, ``MultiSteps``, ...), so ``gradtx.transforms.freeze``
 works as ``optax.transforms.freeze`` does.
@@ -73,6 +75,24 @@ from gradtx.transforms.sign import scale_by_lion as scale_by_lion
 from gradtx.transforms.sign import scale_by_sign as scale_by_sign
 from gradtx.transforms.trust_ratio import ScaleByTrustRatioState as ScaleByTrustRatioState
 from gradtx.transforms.trust_ratio import scale_by_trust_ratio as scale_by_trust_ratio
+from gradtx.transforms.adan import ScaleByAdanState as ScaleByAdanState
+from gradtx.transforms.adan import scale_by_adan as scale_by_adan
+from gradtx.transforms.clipping import unitwise_clip as unitwise_clip
+from gradtx.transforms.clipping import unitwise_norm as unitwise_norm
+from gradtx.transforms.lbfgs import ScaleByLBFGSState as ScaleByLBFGSState
+from gradtx.transforms.lbfgs import scale_by_lbfgs as scale_by_lbfgs
+from gradtx.transforms.linesearch import BacktrackingLinesearchInfo as BacktrackingLinesearchInfo
+from gradtx.transforms.linesearch import ScaleByBacktrackingLinesearchState as ScaleByBacktrackingLinesearchState
+from gradtx.transforms.linesearch import scale_by_backtracking_linesearch as scale_by_backtracking_linesearch
+from gradtx.transforms.linesearch import value_and_grad_from_state as value_and_grad_from_state
+from gradtx.transforms.optimistic import ScaleByOptimisticGradientState as ScaleByOptimisticGradientState
+from gradtx.transforms.optimistic import scale_by_optimistic_gradient as scale_by_optimistic_gradient
+from gradtx.transforms.polyak import scale_by_polyak as scale_by_polyak
+from gradtx.transforms.rprop import ScaleByRpropState as ScaleByRpropState
+from gradtx.transforms.rprop import scale_by_rprop as scale_by_rprop
+from gradtx.transforms.zoom_linesearch import ScaleByZoomLinesearchState as ScaleByZoomLinesearchState
+from gradtx.transforms.zoom_linesearch import ZoomLinesearchInfo as ZoomLinesearchInfo
+from gradtx.transforms.zoom_linesearch import scale_by_zoom_linesearch as scale_by_zoom_linesearch
 
 # Optax keeps these wrappers and the chain constructors in ``optax.transforms``;
 # they live in :mod:`gradtx.wrappers` and :mod:`gradtx.base` and are
@@ -117,6 +137,7 @@ __all__ = [
     'AddNoiseState',
     'apply_if_finite',
     'ApplyIfFiniteState',
+    'BacktrackingLinesearchInfo',
     'centralize',
     'CentralizeState',
     'chain',
@@ -156,16 +177,22 @@ __all__ = [
     'scale_by_adadelta',
     'scale_by_adam',
     'scale_by_adamax',
+    'scale_by_adan',
     'scale_by_amsgrad',
+    'scale_by_backtracking_linesearch',
     'scale_by_belief',
     'scale_by_factored_rms',
+    'scale_by_lbfgs',
     'scale_by_learning_rate',
     'scale_by_lion',
     'scale_by_novograd',
+    'scale_by_optimistic_gradient',
     'scale_by_param_block_norm',
     'scale_by_param_block_rms',
+    'scale_by_polyak',
     'scale_by_radam',
     'scale_by_rms',
+    'scale_by_rprop',
     'scale_by_rss',
     'scale_by_schedule',
     'scale_by_sign',
@@ -173,14 +200,20 @@ __all__ = [
     'scale_by_stddev',
     'scale_by_trust_ratio',
     'scale_by_yogi',
+    'scale_by_zoom_linesearch',
     'ScaleByAdaDeltaState',
     'ScaleByAdamState',
+    'ScaleByAdanState',
     'ScaleByAmsgradState',
+    'ScaleByBacktrackingLinesearchState',
     'ScaleByBeliefState',
+    'ScaleByLBFGSState',
     'ScaleByLionState',
     'ScaleByNovogradState',
+    'ScaleByOptimisticGradientState',
     'ScaleByRmsState',
     'ScaleByRmsWithCountState',
+    'ScaleByRpropState',
     'ScaleByRssState',
     'ScaleByRStdDevState',
     'ScaleByRStdDevWithCountState',
@@ -188,6 +221,7 @@ __all__ = [
     'ScaleBySignState',
     'ScaleBySM3State',
     'ScaleByTrustRatioState',
+    'ScaleByZoomLinesearchState',
     'ScaleState',
     'selective_transform',
     'ShouldSkipUpdateFunction',
@@ -197,6 +231,10 @@ __all__ = [
     'SnapshotState',
     'trace',
     'TraceState',
+    'unitwise_clip',
+    'unitwise_norm',
+    'value_and_grad_from_state',
     'zero_nans',
     'ZeroNansState',
+    'ZoomLinesearchInfo',
 ]

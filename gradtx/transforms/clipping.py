@@ -198,14 +198,28 @@ def _check_axis(axis: Axis) -> None:
   )
 
 
-def _unitwise_sq_norm(x: jax.Array, axis: Axis) -> jax.Array:
-  """Squared L2 norm of each "unit" of ``x``, broadcast back to ``x.shape``.
+def unitwise_norm(x: jax.Array, axis: Axis = None) -> jax.Array:
+  """The L2 norm of each "unit" of ``x``, broadcast back to ``x.shape``.
 
-  With ``axis=None`` the reduction follows the usual layouts: the whole array
-  for scalars and vectors (after squeezing), the input axis 0 for a linear
-  kernel ``(in, out)`` or a multi-head kernel ``(in, heads, out)``, the axes
-  ``(0, 1, 2)`` for a 2-D convolution ``HWIO`` and ``(0, 1, 2, 3)`` for a
-  3-D convolution ``DHWIO``.
+  A unit is the slice that ``axis`` reduces over. With ``axis=None`` the axes
+  follow the usual layouts (as in Optax): the whole array for scalars and
+  vectors (after squeezing), axis 0 for a linear kernel ``(in, out)`` or a
+  multi-head kernel ``(in, heads, out)``, axes ``(0, 1, 2)`` for a 2-D
+  convolution ``HWIO`` and ``(0, 1, 2, 3)`` for a 3-D convolution ``DHWIO``.
+  The sum of squares is taken in float32 (or wider).
+
+  Args:
+    x: an array (real or complex).
+    axis: the axes to reduce; None infers them from the rank (1 to 5).
+
+  Returns:
+    ``‖x_unit‖`` for every element, with the shape of ``x``.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> gradtx.unitwise_norm(jnp.array([[3.0, 1.0], [4.0, 0.0]]))  # per column
+    Array([[5., 1.],
+           [5., 1.]], dtype=float32)
   """
   sq = tu.abs_sq(x)
   if axis is not None:
@@ -220,11 +234,51 @@ def _unitwise_sq_norm(x: jax.Array, axis: Axis) -> jax.Array:
     red = jnp.sum(sq, axis=(0, 1, 2, 3), keepdims=True)
   else:
     raise ValueError(
-        f'adaptive_grad_clip: cannot infer the unit axes of a leaf of shape '
+        f'unitwise_norm: cannot infer the unit axes of an array of shape '
         f'{x.shape} (rank {x.ndim}); pass axis=... to choose the axes to '
         'reduce over.'
     )
-  return jnp.broadcast_to(red, x.shape)
+  return jnp.broadcast_to(jnp.sqrt(red), x.shape)
+
+
+def unitwise_clip(
+    g_norm: jax.Array,
+    max_norm: jax.Array,
+    grad: jax.Array,
+    div_eps: float = 1e-6,
+) -> jax.Array:
+  """Rescales each unit of ``grad`` whose norm reaches ``max_norm``.
+
+  .. code-block:: text
+
+    u = g                                       where ‖g_unit‖ < max_norm
+    u = g · max_norm / max(‖g_unit‖, div_eps)   elsewhere
+
+  Args:
+    g_norm: the unit norms of ``grad`` (see :func:`unitwise_norm`), with the
+      shape of ``grad``.
+    max_norm: the bound for each element's unit, with the shape of ``grad``.
+    grad: the array to clip.
+    div_eps: floor on the divisor.
+
+  Returns:
+    The clipped array, in the compute dtype of ``grad`` (float32 or wider).
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> g = jnp.array([3.0, 4.0])
+    >>> gradtx.unitwise_clip(gradtx.unitwise_norm(g), jnp.full(2, 1.0), g)
+    Array([0.6, 0.8], dtype=float32)
+  """
+  shapes = {jnp.shape(g_norm), jnp.shape(max_norm), jnp.shape(grad)}
+  if len(shapes) != 1:
+    raise ValueError(
+        'unitwise_clip: g_norm, max_norm and grad must have the same shape, '
+        f'got {jnp.shape(g_norm)}, {jnp.shape(max_norm)} and {jnp.shape(grad)}'
+    )
+  x = grad.astype(tu.compute_dtype(grad))
+  scaled = x * (max_norm / jnp.maximum(g_norm, div_eps)).astype(x.dtype)
+  return jnp.where(g_norm < max_norm, x, scaled)
 
 
 def adaptive_grad_clip(
@@ -270,12 +324,8 @@ def adaptive_grad_clip(
   _check_axis(axis)
 
   def clip_leaf(g, p):
-    g_norm = jnp.sqrt(_unitwise_sq_norm(g, axis))
-    p_norm = jnp.sqrt(_unitwise_sq_norm(p, axis))
-    limit = clipping * jnp.maximum(p_norm, eps)
-    x = g.astype(tu.compute_dtype(g))
-    scaled = x * (limit / jnp.maximum(g_norm, 1e-6)).astype(x.dtype)
-    return jnp.where(g_norm < limit, x, scaled)
+    limit = clipping * jnp.maximum(unitwise_norm(p, axis), eps)
+    return unitwise_clip(unitwise_norm(g, axis), limit, g)
 
   def update_fn(updates, state, params=None):
     _checks.require_params('adaptive_grad_clip', params)
