@@ -22,7 +22,8 @@ from gradtx.checkpoint.orbax_io import save as save
 from gradtx.checkpoint.torch_state import from_torch_state_dict as from_torch_state_dict
 from gradtx.checkpoint.torch_state import to_torch_state_dict as to_torch_state_dict
 from gradtx.checkpoint.validate import StateMismatchError as StateMismatchError
-from gradtx.checkpoint.validate import abstract_state as abstract_state
+# One implementation: the restore target is the distributed state layout.
+from gradtx.distributed import abstract_state as abstract_state
 from gradtx.checkpoint.validate import check_state as check_state
 
 __all__ = [
