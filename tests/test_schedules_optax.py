@@ -205,3 +205,15 @@ def test_traced_float_arguments_where_optax_accepts_them(name):
   traced = jax.jit(curve)([jnp.float32(kwargs[k]) for k in floats])
   np.testing.assert_allclose(traced, curve([kwargs[k] for k in floats]),
                              rtol=2e-6, atol=1e-7)
+
+
+def test_step_counts_given_as_0d_integer_arrays():
+  """``transition_steps=jnp.array(10)`` is an integer, as in Optax."""
+  ours = gradtx.exponential_decay(1.0, jnp.array(10), 0.5)
+  np.testing.assert_allclose(ours(20), 0.25, rtol=1e-6)
+  np.testing.assert_allclose(
+      gradtx.linear_schedule(1.0, 0.0, np.int64(4))(1), 0.75, rtol=1e-6)
+  with pytest.raises(ValueError, match='transition_steps'):
+    gradtx.exponential_decay(1.0, jnp.array(0), 0.5)
+  with pytest.raises(ValueError, match='transition_steps'):
+    gradtx.exponential_decay(1.0, jnp.array(2.5), 0.5)
