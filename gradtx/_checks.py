@@ -94,7 +94,16 @@ def check_unit_interval(name: str, value: Any) -> None:
 
 
 def check_int(name: str, value: Any, low: int = 0) -> None:
-  """An integer ``>= low``."""
+  """An integer ``>= low``: a Python or NumPy integer, or an integer array.
+
+  A concrete 0-d integer array is checked like a Python int; a traced integer
+  value is accepted unchecked (it is only known at run time).
+  """
+  if isinstance(value, (np.ndarray, np.generic, jax.Array)) and jnp.issubdtype(
+      jnp.result_type(value), jnp.integer) and np.ndim(value) == 0:
+    if isinstance(value, jax.core.Tracer):
+      return
+    value = int(value)
   if isinstance(value, bool) or not isinstance(value, numbers.Integral):
     raise ValueError(
         f'{name} must be an integer >= {low}, got {value!r} '
@@ -178,7 +187,8 @@ class StructureCheck:
     self.init_fn = init_fn
     self._cache: dict[Any, Any] = {}
 
-  def _expected(self, updates: Any) -> Any:
+  def expected(self, updates: Any) -> Any:
+    """The state structure ``init`` builds for ``updates`` (None if unknown)."""
     leaves, treedef = jax.tree.flatten(updates)
     key = (treedef, tuple(np.shape(x) for x in leaves))
     try:
@@ -205,7 +215,7 @@ class StructureCheck:
             + describe_mismatch('params ', jax.tree.structure(params),
                                 'updates', jax.tree.structure(updates))
         )
-    expected = self._expected(updates)
+    expected = self.expected(updates)
     if expected is None:
       return
     got = jax.tree.structure(state)

@@ -10,8 +10,40 @@ import jax.numpy as jnp
 from gradtx import tree as tu
 
 
+def _is_int_dtype(d: Any) -> bool:
+  return jnp.issubdtype(d, jnp.integer) or jnp.issubdtype(d, jnp.bool_)
+
+
+def check_floating(tree: Any, what: str = 'params') -> None:
+  """Raises ``TypeError`` when a leaf of ``tree`` has an integer or bool dtype.
+
+  Optimizers compute in floating point; storing their result in an integer
+  leaf would round every update (usually to 0) without a word. Python
+  scalars are accepted (they are promoted to float). Only dtypes are
+  looked at, so this is free under ``jit``.
+  """
+  flat, _ = jax.tree_util.tree_flatten_with_path(
+      tree, is_leaf=lambda x: x is None)
+  for path, x in flat:
+    if x is None or isinstance(x, (bool, int, float, complex)):
+      continue
+    d = getattr(x, 'dtype', None)
+    if d is None or not _is_int_dtype(d):
+      continue
+    where = jax.tree_util.keystr(path) or '<root>'
+    raise TypeError(
+        f'{what}{where} has dtype {jnp.dtype(d).name}: gradient '
+        'transformations compute in floating point, and an integer update '
+        'would be rounded (usually to 0) without notice. Use floating-point '
+        'params (e.g. jax.tree.map(lambda p: p.astype(jnp.float32), params)) '
+        'or keep integer leaves out of the optimizer with gradtx.masked or '
+        'gradtx.partition(..., set_to_zero()).')
+
+
 def zeros_state(params: Any, dtype: Optional[Any]) -> Any:
   """Zero buffers shaped like ``params`` in ``dtype`` (default: the params')."""
+  if dtype is None:
+    check_floating(params)
   return tu.zeros_like(params, dtype=dtype)
 
 
@@ -29,6 +61,8 @@ def real_full_like(
   ``shape_of(p)`` gives each buffer's shape (the param's by default). Used for
   second moments, which are real even for complex params.
   """
+  if dtype is None:
+    check_floating(params)
   return jax.tree.map(
       lambda p: None if p is None
       else jnp.full(shape_of(p), fill_value, real_dtype(p, dtype)),
@@ -43,15 +77,21 @@ def store_like(new: Any, old: Any) -> Any:
   bfloat16/float16 moments stay in the dtype that was asked for).
   """
   return jax.tree.map(
-      lambda n, o: None if n is None else jnp.asarray(n).astype(o.dtype),
+      lambda n, o: None if n is None else jnp.asarray(n).astype(
+          jnp.result_type(o)),
       new, old, is_leaf=lambda x: x is None,
   )
 
 
 def like_updates(new: Any, updates: Any) -> Any:
-  """Casts outgoing updates to the dtypes of the incoming ones."""
+  """Casts outgoing updates to the dtypes of the incoming ones.
+
+  Raises ``TypeError`` for integer updates (see :func:`check_floating`).
+  """
+  check_floating(updates, 'updates')
   return jax.tree.map(
-      lambda n, u: None if n is None else jnp.asarray(n).astype(u.dtype),
+      lambda n, u: None if n is None else jnp.asarray(n).astype(
+          jnp.result_type(u)),
       new, updates, is_leaf=lambda x: x is None,
   )
 

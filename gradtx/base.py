@@ -120,6 +120,27 @@ def init_empty_state(params: Params) -> EmptyState:
 # ---------------------------------------------------------------------------
 # Structure checks shared by every transformation.
 # ---------------------------------------------------------------------------
+def _as_arrays(tree: Any) -> Any:
+  """Python numbers among the leaves become arrays (ints and floats as float).
+
+  Optax code passes updates such as ``{'w': 1}``; an integer Python scalar
+  is a value, not a dtype request, so it is promoted to a (weakly typed)
+  float. Arrays, ``None`` and bools are left as they are.
+  """
+  leaves = jax.tree.leaves(tree)
+  if not any(type(x) in (int, float, complex) for x in leaves):
+    return tree
+
+  def convert(x):
+    if type(x) in (int, float):
+      return jnp.asarray(float(x))
+    if type(x) is complex:
+      return jnp.asarray(x)
+    return x
+
+  return jax.tree.map(convert, tree)
+
+
 def _wrap(
     name: str,
     init_fn: Callable[..., OptState],
@@ -129,21 +150,37 @@ def _wrap(
   """Builds a transformation whose ``update`` checks its inputs' structure.
 
   The check runs in plain Python on tree structures (never on values), so it
-  costs nothing inside a compiled step and never breaks ``jit``.
+  costs nothing inside a compiled step and never breaks ``jit``. As in Optax,
+  a stateless transformation also accepts any empty state (``None``, ``()``,
+  ``{}``, ``EmptyState()``) and returns it unchanged, and Python numbers as update leaves.
   """
   check = _checks.StructureCheck(name, init_fn)
+
+  def run(updates, state, params, extra):
+    updates = _as_arrays(updates)
+    if params is not None:
+      params = _as_arrays(params)
+    given = state
+    if jax.tree.structure(state).num_leaves == 0:
+      expected = check.expected(updates)
+      if (expected is not None and expected.num_leaves == 0
+          and jax.tree.structure(state) != expected):
+        state = expected.unflatten([])
+    check(updates, state, params)
+    updates, new_state = update_fn(updates, state, params, **extra)
+    if given is not state:
+      new_state = given  # stateless: hand back what was given.
+    return updates, new_state
 
   if extra_args:
 
     def update(updates, state, params=None, **extra):
-      check(updates, state, params)
-      return update_fn(updates, state, params, **extra)
+      return run(updates, state, params, extra)
 
     return GradientTransformationExtraArgs(init_fn, update)
 
   def update(updates, state, params=None):  # pylint: disable=function-redefined
-    check(updates, state, params)
-    return update_fn(updates, state, params)
+    return run(updates, state, params, {})
 
   return GradientTransformation(init_fn, update)
 

@@ -16,6 +16,8 @@ from gradtx import tree as _tree
 
 _OPTAX_NAMES = {f'tree_{name}': name for name in _tree.__all__}
 
+NamedTupleKey = _tree.NamedTupleKey
+
 tree_add = _tree.add
 tree_add_scale = _tree.add_scale
 tree_allclose = _tree.allclose
@@ -41,5 +43,16 @@ tree_update_moment_per_elem_norm = _tree.update_moment_per_elem_norm
 tree_vdot = _tree.vdot
 tree_where = _tree.where
 tree_zeros_like = _tree.zeros_like
+tree_batch_shape = _tree.batch_shape
+tree_clip = _tree.clip
+tree_conj = _tree.conj
+tree_dtype = _tree.dtype
+tree_max = _tree.max
+tree_min = _tree.min
+tree_random_like = _tree.random_like
+tree_real = _tree.real
+tree_split_key_like = _tree.split_key_like
+tree_unwrap_random_key_data = _tree.unwrap_random_key_data
 
-__all__ = sorted(n for n in globals() if n.startswith('tree_'))
+__all__ = ['NamedTupleKey'] + sorted(
+    n for n in globals() if n.startswith('tree_'))

@@ -258,3 +258,78 @@ def test_periodic_update_under_jit_with_traced_steps():
   for bad in (0, -1, 1.5):
     with pytest.raises(ValueError, match='update_period'):
       gradtx.periodic_update(new, old, jnp.array(0), bad)
+
+
+# ---------------------------------------------------------------------------
+# Inputs Optax code passes (issue 8): empty states, Python scalars, None.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize('empty', [None, (), {}, gradtx.EmptyState()],
+                         ids=['None', 'tuple', 'dict', 'EmptyState'])
+@pytest.mark.parametrize('make', [
+    lambda: gradtx.scale(2.0),
+    lambda: gradtx.clip_by_global_norm(1.0),
+    lambda: gradtx.identity(),
+    lambda: gradtx.add_decayed_weights(0.5),
+], ids=['scale', 'clip_by_global_norm', 'identity', 'add_decayed_weights'])
+def test_stateless_transformations_accept_an_empty_state(make, empty):
+  tx = make()
+  g = {'a': jnp.array([3.0, 4.0])}
+  expected, _ = tx.update(g, tx.init(g), g)
+  out, state = tx.update(g, empty, g)
+  np.testing.assert_array_equal(out['a'], expected['a'])
+  assert state is empty  # handed back unchanged, as Optax does
+  out, _ = jax.jit(lambda g: tx.update(g, empty, g))(g)
+  np.testing.assert_array_equal(out['a'], expected['a'])
+
+
+def test_an_empty_state_is_still_rejected_by_a_stateful_transformation():
+  with pytest.raises(TypeError, match='do not belong together'):
+    gradtx.scale_by_adam().update({'a': jnp.ones(2)}, None)
+
+
+@pytest.mark.parametrize('leaf', [1, 1.0, 2.5], ids=['int', 'float', 'float2'])
+def test_python_scalars_as_update_leaves(leaf):
+  """``{'w': 1}`` as updates runs, as in Optax, with the numbers of an array."""
+  for make in (lambda: gradtx.sgd(0.1), lambda: gradtx.adam(0.1),
+               lambda: gradtx.chain(gradtx.clip(0.5), gradtx.sgd(0.1, 0.9))):
+    tx = make()
+    params = {'w': 0.0}
+    out, _ = tx.update({'w': leaf}, tx.init(params), params)
+    ref, _ = tx.update({'w': jnp.float32(leaf)}, tx.init({'w': jnp.float32(0)}),
+                       {'w': jnp.float32(0)})
+    np.testing.assert_allclose(out['w'], ref['w'], rtol=1e-6)
+    assert jnp.issubdtype(jnp.result_type(out['w']), jnp.floating)
+
+
+def test_python_scalar_updates_match_optax():
+  optax = pytest.importorskip('optax')
+  out, _ = gradtx.adam(0.1).update({'w': 1.0}, gradtx.adam(0.1).init({'w': 1.0}))
+  ref, _ = optax.adam(0.1).update({'w': 1.0}, optax.adam(0.1).init({'w': 1.0}))
+  np.testing.assert_allclose(out['w'], ref['w'], rtol=1e-6)
+
+
+def test_none_leaves_in_updates_of_add_decayed_weights_and_incremental_update():
+  params = {'a': None, 'b': jnp.array([1.0, -2.0])}
+  tx = gradtx.add_decayed_weights(0.1)
+  out, _ = tx.update({'a': None, 'b': jnp.array([0.5, 0.5])}, tx.init(params),
+                     params)
+  assert out['a'] is None
+  np.testing.assert_allclose(out['b'], [0.6, 0.3], rtol=1e-6)
+  new = gradtx.incremental_update({'a': None, 'b': jnp.ones(2)},
+                                  {'a': None, 'b': jnp.zeros(2)}, 0.25)
+  assert new['a'] is None
+  np.testing.assert_allclose(new['b'], [0.25, 0.25])
+
+
+def test_periodic_update_with_a_traced_update_period():
+  f = jax.jit(lambda step, period: gradtx.periodic_update(
+      jnp.ones(2), jnp.zeros(2), step, period))
+  for step, period, want in [(6, 3, 1.0), (7, 3, 0.0), (8, 4, 1.0), (9, 4, 0.0)]:
+    np.testing.assert_array_equal(f(step, period), want)
+  # A concrete array counts as an integer; a wrong value is still refused.
+  np.testing.assert_array_equal(
+      gradtx.periodic_update(jnp.ones(1), jnp.zeros(1), 4, jnp.array(2)), 1.0)
+  with pytest.raises(ValueError, match='update_period'):
+    gradtx.periodic_update(jnp.ones(1), jnp.zeros(1), 4, jnp.array(0))
+  with pytest.raises(ValueError, match='update_period'):
+    gradtx.periodic_update(jnp.ones(1), jnp.zeros(1), 4, 2.5)

@@ -411,16 +411,40 @@ def test_clip_by_global_norm_under_vmap_clips_each_row():
   np.testing.assert_allclose(out, [[0.6, 0.8], [0.3, 0.4]], rtol=1e-6)
 
 
-@pytest.mark.parametrize('make, arg', [
+_BOUNDS = [
     (lambda v: gradtx.clip(v), 'max_delta'),
     (lambda v: gradtx.clip_by_global_norm(v), 'max_norm'),
     (lambda v: gradtx.clip_by_block_rms(v), 'threshold'),
     (lambda v: gradtx.adaptive_grad_clip(v), 'clipping'),
-])
-@pytest.mark.parametrize('value', [0.0, -1.0, float('nan')])
-def test_non_positive_bounds_are_rejected(make, arg, value):
+]
+
+
+@pytest.mark.parametrize('make, arg', _BOUNDS)
+@pytest.mark.parametrize('value', [-1.0, float('nan'), jnp.array(-1.0)])
+def test_negative_bounds_are_rejected(make, arg, value):
   with pytest.raises(ValueError, match=arg):
     make(value)
+
+
+@pytest.mark.parametrize('make, arg', _BOUNDS, ids=[a for _, a in _BOUNDS])
+@pytest.mark.parametrize('value', [0.0, jnp.array(0.0)], ids=['float', '0-d'])
+def test_a_zero_bound_zeroes_the_update_as_in_optax(make, arg, value):
+  """Optax's getting-started notebook calls clip_by_global_norm(jnp.array(0.))."""
+  del arg
+  params = {'a': jnp.array([1.0, -2.0]), 'z': jnp.zeros(3)}
+  grads = {'a': jnp.array([3.0, -4.0]), 'z': jnp.zeros(3)}
+  tx = make(value)
+  out, _ = tx.update(grads, tx.init(params), params)
+  for leaf in jax.tree.leaves(out):
+    np.testing.assert_array_equal(leaf, 0.0)  # zero, and never 0/0 = nan
+
+
+def test_clip_by_global_norm_with_a_traced_bound():
+  g = {'a': jnp.array([3.0]), 'b': jnp.array([4.0])}
+  f = jax.jit(lambda m: gradtx.clip_by_global_norm(m).update(g, None)[0])
+  out = f(1.0)
+  np.testing.assert_allclose([out['a'][0], out['b'][0]], [0.6, 0.8], rtol=1e-6)
+  np.testing.assert_array_equal(f(0.0)['a'], 0.0)
 
 
 @pytest.mark.parametrize('make, arg', [

@@ -425,3 +425,48 @@ def test_stateful_schedule_protocol_is_optax_s_and_drives_injection():
     np.testing.assert_allclose(u, ur)
     lrs.append(-float(u[0]))
   np.testing.assert_allclose(lrs, [0.1, 0.1, 0.1, 0.05, 0.025], rtol=1e-6)
+def _radam_float64(b2, steps, g, b1=0.9, eps=1e-8, lr=1e-2, threshold=5.0):
+  """RAdam on a constant-gradient sequence, in float64 NumPy (the paper's rule)."""
+  m = v = 0.0
+  theta = np.zeros_like(g, np.float64)
+  rho_inf = 2.0 / (1.0 - b2) - 1.0
+  out = []
+  for t in range(1, steps + 1):
+    gt = g * (1.0 + 0.1 * np.sin(t))
+    m = b1 * m + (1 - b1) * gt
+    v = b2 * v + (1 - b2) * gt * gt
+    m_hat = m / (1 - b1**t)
+    rho = rho_inf - 2.0 * t * b2**t / (1.0 - b2**t)
+    if rho >= threshold:
+      r = np.sqrt((rho - 4) * (rho - 2) * rho_inf
+                  / ((rho_inf - 4) * (rho_inf - 2) * rho))
+      u = r * m_hat / (np.sqrt(v / (1 - b2**t)) + eps)
+    else:
+      u = m_hat
+    theta = theta - lr * u
+    out.append(theta.copy())
+  return np.array(out)
+
+
+@pytest.mark.parametrize('b2', [0.95, 0.999])
+def test_injected_radam_b2_is_traced_and_float32_accurate(b2):
+  """inject_hyperparams(radam)(b2=...) runs under jit (the rectifier needs no
+  concrete b2) and matches the float64 rule to float32 accuracy."""
+  g = np.array([0.5, -2.0, 3.0])
+  b2_32 = float(np.float32(b2))  # the value the state holds
+  ref = _radam_float64(b2_32, 40, g)
+  opt = gradtx.inject_hyperparams(gradtx.radam)(learning_rate=1e-2, b2=b2)
+  state = opt.init(jnp.zeros(3))
+  update = jax.jit(opt.update)
+  theta = jnp.zeros(3)
+  for t in range(1, 41):
+    gt = jnp.asarray(g * (1.0 + 0.1 * np.sin(t)), jnp.float32)
+    u, state = update(gt, state, theta)
+    theta = theta + u
+    np.testing.assert_allclose(theta, ref[t - 1], rtol=2e-5, atol=1e-6)
+  # A new b2 takes effect without recompiling.
+  state = gradtx.set_hyperparams(state, b2=0.99)
+  with jax.log_compiles(False):
+    before = update._cache_size()  # pylint: disable=protected-access
+    update(jnp.ones(3), state, theta)
+    assert update._cache_size() == before  # pylint: disable=protected-access

@@ -117,3 +117,32 @@ def test_monitor_bad_input():
     gradtx.monitor({'x': 3})
   with pytest.raises(ValueError, match='measure'):
     gradtx.snapshot('x', 3)
+
+
+def test_lookahead_reset_state_keeps_python_bool_leaves():
+  """A fast optimizer whose state holds a Python bool (Optax accepts it)."""
+  from typing import NamedTuple  # pylint: disable=import-outside-toplevel
+
+  class FlagState(NamedTuple):
+    flag: bool
+    n: jax.Array
+
+  def flagged(lib):
+    return lib.GradientTransformation(
+        lambda p: FlagState(True, jnp.zeros([], jnp.int32)),
+        lambda u, s, p=None: (u, FlagState(s.flag, s.n + 1)))
+
+  finals = []
+  for lib in (gradtx, optax):
+    params = lib.LookaheadParams.init_synced({'w': jnp.array([1.0, -1.0])})
+    tx = lib.lookahead(lib.chain(flagged(lib), lib.sgd(0.1)), 2, 0.5,
+                       reset_state=True)
+    state = tx.init(params)
+    for _ in range(5):
+      updates, state = tx.update({'w': params.fast['w'] * 2.0}, state, params)
+      params = lib.apply_updates(params, updates)
+    finals.append(params)
+    if lib is gradtx:
+      assert state.fast_state[0].flag is True  # still a Python bool
+  np.testing.assert_allclose(finals[0].fast['w'], finals[1].fast['w'], rtol=1e-6)
+  np.testing.assert_allclose(finals[0].slow['w'], finals[1].slow['w'], rtol=1e-6)

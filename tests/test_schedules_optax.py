@@ -138,6 +138,20 @@ def test_same_signature_as_optax(name):
                                  boundaries=[20, 10]), 'boundaries'),
     (gradtx.linear_onecycle_schedule, dict(transition_steps=0,
                                            peak_value=1.0), 'transition_steps'),
+    # Optax silently returns a constant / accepts these (issue 8).
+    (gradtx.exponential_decay, dict(init_value=1.0, transition_steps=10,
+                                    decay_rate=0.0), 'decay_rate'),
+    (gradtx.exponential_decay, dict(init_value=1.0, transition_steps=10,
+                                    decay_rate=jnp.array(0.0)), 'decay_rate'),
+    (gradtx.warmup_exponential_decay_schedule, dict(
+        init_value=0.0, peak_value=1.0, warmup_steps=10, transition_steps=5,
+        decay_rate=0.0), 'decay_rate'),
+    (gradtx.piecewise_constant_schedule, dict(
+        init_value=1.0, boundaries_and_scales={-5: 0.5, 10: 0.1}),
+     'boundaries_and_scales'),
+    (gradtx.piecewise_interpolate_schedule, dict(
+        interpolate_type='linear', init_value=1.0,
+        boundaries_and_scales={-1: 0.5}), 'boundaries_and_scales'),
 ])
 def test_bad_input(fn, kwargs, arg):
   with pytest.raises(ValueError, match=arg):
@@ -149,3 +163,57 @@ def test_linear_schedule_reaches_end_value_exactly_under_jit():
   assert float(f(jnp.int32(100))) == 0.0
   assert float(f(jnp.int32(99))) == pytest.approx(0.01, rel=1e-5)
 
+
+
+def test_optax_turns_these_mistakes_into_silent_results():
+  """Why gradtx raises above: Optax's results are quietly not what was asked."""
+  optax = pytest.importorskip('optax')
+  assert float(optax.exponential_decay(1.0, 10, 0.0)(50)) == 1.0  # no decay
+  assert float(optax.piecewise_constant_schedule(1.0, {-5: 0.5})(0)) == 0.5
+
+
+_TRACED = {
+    'linear_schedule': dict(init_value=1.0, end_value=0.1, transition_steps=10),
+    'polynomial_schedule': dict(init_value=1.0, end_value=0.1, power=2.0,
+                                transition_steps=10),
+    'exponential_decay': dict(init_value=1.0, transition_steps=10,
+                              decay_rate=0.5, end_value=0.2),
+    'cosine_decay_schedule': dict(init_value=1.0, decay_steps=10, alpha=0.1,
+                                  exponent=1.5),
+    'warmup_cosine_decay_schedule': dict(
+        init_value=0.0, peak_value=1.0, warmup_steps=3, decay_steps=10,
+        end_value=0.1, exponent=1.0),
+    'warmup_constant_schedule': dict(init_value=0.0, peak_value=1.0,
+                                     warmup_steps=3),
+    'piecewise_interpolate_schedule': dict(
+        interpolate_type='linear', init_value=1.0,
+        boundaries_and_scales={3: 0.5}),
+}
+
+
+@pytest.mark.parametrize('name', sorted(_TRACED))
+def test_traced_float_arguments_where_optax_accepts_them(name):
+  """Float arguments given as tracers (Optax accepts them, or gradtx more)."""
+  kwargs = _TRACED[name]
+  floats = [k for k, v in kwargs.items() if type(v) is float]
+
+  def curve(values):
+    kw = dict(kwargs, **dict(zip(floats, values)))
+    return jnp.stack([jnp.asarray(getattr(gradtx, name)(**kw)(t), jnp.float32)
+                      for t in (0, 2, 5, 9, 12)])
+
+  traced = jax.jit(curve)([jnp.float32(kwargs[k]) for k in floats])
+  np.testing.assert_allclose(traced, curve([kwargs[k] for k in floats]),
+                             rtol=2e-6, atol=1e-7)
+
+
+def test_step_counts_given_as_0d_integer_arrays():
+  """``transition_steps=jnp.array(10)`` is an integer, as in Optax."""
+  ours = gradtx.exponential_decay(1.0, jnp.array(10), 0.5)
+  np.testing.assert_allclose(ours(20), 0.25, rtol=1e-6)
+  np.testing.assert_allclose(
+      gradtx.linear_schedule(1.0, 0.0, np.int64(4))(1), 0.75, rtol=1e-6)
+  with pytest.raises(ValueError, match='transition_steps'):
+    gradtx.exponential_decay(1.0, jnp.array(0), 0.5)
+  with pytest.raises(ValueError, match='transition_steps'):
+    gradtx.exponential_decay(1.0, jnp.array(2.5), 0.5)

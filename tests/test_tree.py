@@ -300,3 +300,98 @@ def test_safe_increment_saturates():
   out = tu.safe_increment(jnp.array(top, jnp.int32))
   assert int(out) == top and out.dtype == jnp.int32
   assert jax.jit(tu.safe_increment)(jnp.array(top, jnp.int32)) == top
+
+
+# ---------------------------------------------------------------------------
+# The helpers of optax.tree_utils that gradtx.tree lacked (issue 8).
+# ---------------------------------------------------------------------------
+def _mixed_tree():
+  k = jax.random.split(jax.random.PRNGKey(4), 3)
+  return {'a': jax.random.normal(k[0], (3, 2)),
+          'b': (jax.random.normal(k[1], (4,)) * 3, jnp.array(-7.5)),
+          'z': (jax.random.normal(k[2], (2,)) + 1j * jnp.arange(2.0)).astype(jnp.complex64)}
+
+
+def _same(ours, theirs):
+  assert jax.tree.structure(ours) == jax.tree.structure(theirs)
+  for x, y in zip(jax.tree.leaves(ours), jax.tree.leaves(theirs)):
+    assert jnp.result_type(x) == jnp.result_type(y)
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_new_tree_helpers_match_optax_tree_utils():
+  otu = pytest.importorskip('optax.tree_utils')
+  from gradtx import tree_utils as gtu  # pylint: disable=import-outside-toplevel
+  t = _mixed_tree()
+  real_t = {'a': t['a'], 'b': t['b']}
+  _same(gtu.tree_conj(t), otu.tree_conj(t))
+  _same(gtu.tree_real(t), otu.tree_real(t))
+  _same(gtu.tree_clip(real_t, -0.5, 0.25), otu.tree_clip(real_t, -0.5, 0.25))
+  _same(gtu.tree_clip(real_t, None, 0.0), otu.tree_clip(real_t, None, 0.0))
+  _same(gtu.tree_batch_shape(t, (2, 3)), otu.tree_batch_shape(t, (2, 3)))
+  for reduce in ('max', 'min'):
+    ours = getattr(gtu, f'tree_{reduce}')(real_t)
+    theirs = getattr(otu, f'tree_{reduce}')(real_t)
+    np.testing.assert_array_equal(ours, theirs)
+    # Empty leaves are skipped; an empty tree gives the identity element.
+    with_empty = {'e': jnp.zeros((0,)), 'x': jnp.array([2.0, -1.0])}
+    np.testing.assert_array_equal(getattr(gtu, f'tree_{reduce}')(with_empty),
+                                  getattr(otu, f'tree_{reduce}')(with_empty))
+    np.testing.assert_array_equal(getattr(gtu, f'tree_{reduce}')({}),
+                                  getattr(otu, f'tree_{reduce}')({}))
+  np.testing.assert_array_equal(gtu.tree_max(real_t), max(
+      float(jnp.max(t['a'])), float(jnp.max(t['b'][0])), -7.5))
+  key = jax.random.PRNGKey(5)
+  _same(gtu.tree_split_key_like(key, t), otu.tree_split_key_like(key, t))
+  _same(gtu.tree_random_like(key, real_t), otu.tree_random_like(key, real_t))
+  _same(gtu.tree_random_like(key, real_t, jax.random.uniform, jnp.bfloat16),
+        otu.tree_random_like(key, real_t, jax.random.uniform, jnp.bfloat16))
+  typed = {'k': jax.random.key(3), 'x': jnp.ones(2)}
+  _same(gtu.tree_unwrap_random_key_data(typed),
+        otu.tree_unwrap_random_key_data(typed))
+
+
+@pytest.mark.parametrize('handler', [None, 'promote', 'highest', 'lowest'])
+def test_tree_dtype_matches_optax(handler):
+  otu = pytest.importorskip('optax.tree_utils')
+  trees = [
+      {'a': jnp.ones(2), 'b': jnp.zeros(3)},
+      {'a': jnp.ones(2, jnp.float16), 'b': jnp.zeros(3, jnp.float32)},
+      {'a': jnp.ones(2, jnp.bfloat16), 'b': jnp.zeros(3, jnp.int8)},
+      {'a': jnp.ones(2, jnp.int32), 'b': jnp.zeros(3, jnp.uint32)},
+      {},
+  ]
+  for t in trees:
+    try:
+      theirs = otu.tree_dtype(t, handler)
+    except ValueError:
+      with pytest.raises(ValueError):
+        tu.dtype(t, handler)
+      continue
+    assert tu.dtype(t, handler) == theirs, (t, handler)
+  with pytest.raises(ValueError, match='mixed_dtype_handler'):
+    tu.dtype(trees[0], 'widest')
+
+
+def test_named_tuple_keys_in_filtering_paths_as_in_optax():
+  optax = pytest.importorskip('optax')
+  params = {'w': jnp.ones(2)}
+
+  def only_adam(path, value):
+    del value
+    last = path[-1]
+    return isinstance(last, (tu.NamedTupleKey, optax.tree_utils.NamedTupleKey)
+                      ) and last.tuple_name == 'ScaleByAdamState'
+
+  for lib, key_type in ((gradtx, tu.NamedTupleKey),
+                        (optax, optax.tree_utils.NamedTupleKey)):
+    state = lib.chain(lib.scale_by_adam(), lib.scale_by_rms()).init(params)
+    getter = gradtx.tree.get_all_with_path if lib is gradtx else (
+        optax.tree_utils.tree_get_all_with_path)
+    found = getter(state, 'nu', only_adam)
+    assert len(found) == 1 and isinstance(found[0][0][-1], key_type)
+    assert str(found[0][0][-1]) == 'ScaleByAdamState.nu'
+  state = gradtx.chain(gradtx.scale_by_adam(), gradtx.scale_by_rms()).init(params)
+  new = tu.set(state, only_adam, nu={'w': jnp.full(2, 3.0)})
+  np.testing.assert_array_equal(new[0].nu['w'], 3.0)
+  np.testing.assert_array_equal(new[1].nu['w'], state[1].nu['w'])

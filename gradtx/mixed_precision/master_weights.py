@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gradtx import _checks
+from gradtx import _masking
 from gradtx import base
 from gradtx.mixed_precision import policy as _policy
 from gradtx import _leafwise
@@ -21,9 +22,20 @@ class MasterWeightsState(NamedTuple):
 
 
 def _add_in_master(master, update):
-  if master is None:
-    return None
+  if master is None or isinstance(update, _masking.MaskedNode):
+    return master
   return (master + update).astype(master.dtype)
+
+
+def _floating(tree: Any) -> Any:
+  """Mask: True for the floating (and None) leaves of ``tree``.
+
+  Integer leaves (a step counter kept among the params, say) are kept out of
+  the inner optimizer, which would refuse them, and get zero updates.
+  """
+  return jax.tree.map(
+      lambda x: x is None or jnp.issubdtype(jnp.result_type(x), jnp.inexact),
+      tree, is_leaf=lambda x: x is None)
 
 
 def with_master_weights(
@@ -101,17 +113,20 @@ def with_master_weights(
 
   def init_fn(params):
     master = _policy.cast_floating(params, master_dtype)
-    return MasterWeightsState(master_params=master, inner_state=inner.init(master))
+    inner_state = inner.init(_masking.mask_tree(master, _floating(master)))
+    return MasterWeightsState(master_params=master, inner_state=inner_state)
 
   def update_fn(updates, state, params=None, **extra_args):
     _checks.require_params('with_master_weights', params)
     grads = _policy.cast_floating(updates, master_dtype)
+    fmask = _floating(state.master_params)
     master_updates, inner_state = inner.update(
-        grads, state.inner_state, state.master_params, **extra_args
+        _masking.mask_tree(grads, fmask), state.inner_state,
+        _masking.mask_tree(state.master_params, fmask), **extra_args
     )
     master = jax.tree.map(
         _add_in_master, state.master_params, master_updates,
-        is_leaf=lambda x: x is None,
+        is_leaf=lambda x: x is None or isinstance(x, _masking.MaskedNode),
     )
 
     def emitted(m, p, g):

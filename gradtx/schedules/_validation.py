@@ -26,6 +26,10 @@ def _concrete(value: Any) -> bool:
 def check_steps(name: str, value: Any, *, allow_zero: bool = False) -> None:
   """A number of steps: an integer > 0 (or >= 0 with ``allow_zero``)."""
   low = 0 if allow_zero else 1
+  if isinstance(value, jax.core.Tracer):
+    return  # known at run time only
+  if isinstance(value, (np.ndarray, np.generic, jax.Array)) and np.ndim(value) == 0:
+    value = value.item()
   if isinstance(value, (np.integer,)):
     value = int(value)
   if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -52,6 +56,8 @@ def check_decay_rate(name: str, value: Any) -> None:
 def check_warmup(warmup_name: str, warmup: int, total_name: str, total: int,
                  *, strict: bool = False) -> None:
   """The warmup fits in the total: ``warmup <= total`` (``<`` if strict)."""
+  if not (_concrete(warmup) and _concrete(total)):
+    return
   if strict and warmup >= total:
     raise ValueError(
         f'{warmup_name} must be smaller than {total_name} (the warmup is part '
@@ -68,6 +74,8 @@ def check_increasing(name: str, values: Sequence[Any], *,
                      strict: bool = True) -> None:
   """Boundaries or milestones that increase (strictly, unless told)."""
   values = list(values)
+  if not all(_concrete(x) for x in values):
+    return
   for i in range(1, len(values)):
     bad = values[i] <= values[i - 1] if strict else values[i] < values[i - 1]
     if bad:

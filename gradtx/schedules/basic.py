@@ -135,6 +135,10 @@ def _sorted_scales(name: str, boundaries_and_scales: Optional[dict[int, float]]
     return (), ()
   items = sorted(boundaries_and_scales.items())
   for b, s in items:
+    if b < 0:
+      raise ValueError(
+          f'{name} must have non-negative step boundaries (the step count '
+          f'starts at 0), got boundary {b!r}')
     if s < 0:
       raise ValueError(
           f'{name} must map steps to non-negative scale factors, got scale '
@@ -304,8 +308,9 @@ def exponential_decay(
   Args:
     init_value: the value at and before ``transition_begin``.
     transition_steps: steps per factor of ``decay_rate`` (> 0).
-    decay_rate: the factor :math:`r` (>= 0; 0 gives the constant
-      ``init_value`` as in Optax).
+    decay_rate: the factor :math:`r` (> 0). Optax turns 0 into the constant
+      ``init_value`` (with a logged warning); here 0 raises, since it is
+      almost always a mistake: use :func:`constant_schedule` for a constant.
     transition_begin: steps held at ``init_value`` first (>= 0).
     staircase: floor the exponent so the value changes every
       ``transition_steps`` steps.
@@ -315,7 +320,7 @@ def exponential_decay(
     A function of the step count.
 
   Raises:
-    ValueError: if ``transition_steps <= 0``, ``decay_rate < 0``,
+    ValueError: if ``transition_steps <= 0``, ``decay_rate <= 0``,
       ``transition_begin < 0``, or ``end_value > init_value`` while decaying.
 
   Example:
@@ -327,11 +332,20 @@ def exponential_decay(
   v.check_steps('transition_steps', transition_steps)
   v.check_decay_rate('decay_rate', decay_rate)
   v.check_steps('transition_begin', transition_begin, allow_zero=True)
-  if decay_rate == 0:
-    return lambda count: init_value
-  if end_value is not None and decay_rate < 1:
-    v.check_not_above('end_value', end_value, 'init_value', init_value)
-  clip = jnp.maximum if decay_rate < 1.0 else jnp.minimum
+  if v._concrete(decay_rate) and float(decay_rate) == 0:  # pylint: disable=protected-access
+    raise ValueError(
+        'decay_rate must be > 0 for exponential_decay, got 0: the schedule '
+        'would be the constant init_value (Optax silently returns '
+        'constant_schedule(init_value)). Use gradtx.constant_schedule for a '
+        'constant value.')
+  if v._concrete(decay_rate):  # pylint: disable=protected-access
+    if end_value is not None and decay_rate < 1:
+      v.check_not_above('end_value', end_value, 'init_value', init_value)
+    clip = jnp.maximum if decay_rate < 1.0 else jnp.minimum
+  else:  # traced: the direction of the bound is chosen at run time.
+    def clip(x, bound):
+      return jnp.where(decay_rate < 1.0, jnp.maximum(x, bound),
+                       jnp.minimum(x, bound))
 
   def schedule(count):
     elapsed = count - transition_begin

@@ -477,18 +477,44 @@ def scale_by_yogi(
 
 
 def _radam_constants(b2):
-  """``(ρ∞, C, L, K)`` in float64 for :func:`_radam_rectifier`.
+  """``(ρ∞, C, L, K)`` for :func:`_radam_rectifier`.
 
   ``L = −log(b2)``, ``C = 2/(1 − b2) − 2/L`` (about 1; it is where the two
-  large terms of ``ρₜ`` cancel, done once in double precision) and
-  ``K = ρ∞ / ((ρ∞ − 4)(ρ∞ − 2))``.
+  large terms of ``ρₜ`` cancel) and ``K = ρ∞ / ((ρ∞ − 4)(ρ∞ − 2))``. A
+  concrete ``b2`` is handled in float64; a traced one (``b2`` injected with
+  :func:`gradtx.inject_hyperparams`) in float32, with ``C`` from its series
+  in ``q = 1 − b2`` where the direct difference would cancel.
   """
+  if not _checks._is_concrete_number(b2):  # pylint: disable=protected-access
+    return _radam_constants_traced(b2)
   q = 1.0 - float(b2)
   rho_inf = 2.0 / q - 1.0
   big_l = math.inf if q == 1.0 else -math.log1p(-q)
   c = 2.0 / q - 2.0 / big_l
   denom = (rho_inf - 4.0) * (rho_inf - 2.0)
   k = rho_inf / denom if denom else 1.0  # ρ∞ ∈ {2, 4}: never rectified.
+  return rho_inf, c, big_l, k
+
+
+def _radam_constants_traced(b2):
+  """:func:`_radam_constants` for a traced ``b2``, in float32.
+
+  ``1 − b2`` is exact in float32 for ``b2 ≥ 0.5``. For ``q < 0.05``,
+  ``C = 1 + q/6 + q²/12 + 19q³/360 + 3q⁴/80 + 863q⁵/30240 + …`` (from the
+  Gregory coefficients of ``1/log(1 − q)``), truncated after a term below
+  ``1e-9``; above it the direct difference loses under two digits.
+  """
+  f32 = jnp.float32
+  q = 1.0 - jnp.asarray(b2, f32)
+  safe_q = jnp.where(q > 0, q, 1.0)
+  rho_inf = 2.0 / safe_q - 1.0
+  big_l = -jnp.log1p(-q)
+  series = 1.0 + q * (1 / 6 + q * (1 / 12 + q * (19 / 360 + q * (
+      3 / 80 + q * (863 / 30240)))))
+  direct = 2.0 / safe_q - 2.0 / jnp.where(q > 0, big_l, 1.0)
+  c = jnp.where(q < 0.05, series, direct)
+  denom = (rho_inf - 4.0) * (rho_inf - 2.0)
+  k = jnp.where(denom != 0, rho_inf / jnp.where(denom != 0, denom, 1.0), 1.0)
   return rho_inf, c, big_l, k
 
 
@@ -512,16 +538,17 @@ def _radam_rectifier(b2, count, threshold):
   rho_inf, c, big_l, k = _radam_constants(b2)
   f32 = jnp.float32
   t = jnp.asarray(count, f32)
-  x = t * f32(big_l)
+  x = t * jnp.asarray(big_l, f32)
   xs = jnp.minimum(x, 1.0)
   xs2 = xs * xs
   series = xs * (1 / 12 - xs2 * (1 / 720 - xs2 * (1 / 30240
                                                    - xs2 / 1209600)))
-  rho_small = f32(c) + (t - 1.0) - 2.0 * t * series
-  rho_large = f32(rho_inf) - 2.0 * t / jnp.expm1(jnp.maximum(x, 1.0))
+  rho_small = jnp.asarray(c, f32) + (t - 1.0) - 2.0 * t * series
+  rho_large = jnp.asarray(rho_inf, f32) - 2.0 * t / jnp.expm1(
+      jnp.maximum(x, 1.0))
   rho = jnp.where(x < 1.0, rho_small, rho_large)
   rectify = rho >= threshold
-  ratio = (rho - 4.0) * (rho - 2.0) * f32(k) / rho
+  ratio = (rho - 4.0) * (rho - 2.0) * jnp.asarray(k, f32) / rho
   return rectify, jnp.sqrt(jnp.where(rectify, ratio, 1.0))
 
 

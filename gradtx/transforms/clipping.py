@@ -55,7 +55,7 @@ def clip(max_delta: float) -> base.GradientTransformation:
   meant for real updates (the order ``<`` is not defined for complex ones).
 
   Args:
-    max_delta: the bound ``c > 0``.
+    max_delta: the bound ``c ≥ 0`` (0 zeroes the update).
 
   Returns:
     A :class:`~gradtx.GradientTransformation` with a :class:`ClipState`.
@@ -66,7 +66,7 @@ def clip(max_delta: float) -> base.GradientTransformation:
     >>> tx.update(jnp.array([-3.0, 0.5, 2.0]), tx.init(jnp.zeros(3)))[0]
     Array([-1. ,  0.5,  1. ], dtype=float32)
   """
-  _checks.check_positive('max_delta', max_delta)
+  _checks.check_non_negative('max_delta', max_delta)
 
   def update_fn(updates, state, params=None):
     del params
@@ -85,7 +85,7 @@ def clip_by_block_rms(threshold: float) -> base.GradientTransformation:
   a bias vector, ...), so each leaf is rescaled on its own.
 
   Args:
-    threshold: the largest RMS allowed for a leaf, ``c > 0``.
+    threshold: the largest RMS allowed for a leaf, ``c ≥ 0`` (0 zeroes the update).
 
   Returns:
     A :class:`~gradtx.GradientTransformation` with a :class:`ClipByBlockRmsState`.
@@ -98,11 +98,12 @@ def clip_by_block_rms(threshold: float) -> base.GradientTransformation:
     >>> u['a'], u['b']  # rms(a) = 5, so a is divided by 5; b is left alone
     (Array([0.2, 1.4], dtype=float32), Array([0.5, 0.5], dtype=float32))
   """
-  _checks.check_positive('threshold', threshold)
+  _checks.check_non_negative('threshold', threshold)
 
   def clip_leaf(g):
     rms = jnp.sqrt(jnp.mean(tu.abs_sq(g)))
-    denom = jnp.maximum(1.0, rms / threshold)
+    # A zero leaf stays zero, even with threshold 0 (no 0/0).
+    denom = jnp.maximum(1.0, jnp.where(rms > 0, rms / threshold, 0.0))
     return g.astype(tu.compute_dtype(g)) / denom
 
   def update_fn(updates, state, params=None):
@@ -141,7 +142,7 @@ def clip_by_global_norm(max_norm: float) -> base.GradientTransformation:
   The norm is computed in float32 (or wider) for every input dtype.
 
   Args:
-    max_norm: the largest global norm allowed, ``> 0``.
+    max_norm: the largest global norm allowed, ``≥ 0`` (0 zeroes the update).
 
   Returns:
     A :class:`~gradtx.GradientTransformation` with a
@@ -159,7 +160,7 @@ def clip_by_global_norm(max_norm: float) -> base.GradientTransformation:
     Pascanu et al., *On the difficulty of training recurrent neural
     networks*, ICML 2013.
   """
-  _checks.check_positive('max_norm', max_norm)
+  _checks.check_non_negative('max_norm', max_norm)
 
   def update_fn(updates, state, params=None):
     del params
@@ -167,7 +168,8 @@ def clip_by_global_norm(max_norm: float) -> base.GradientTransformation:
     keep = g_norm < max_norm
     # Dividing by 1 where the branch is not taken keeps the unused branch
     # finite, and its derivative too, when the norm is 0.
-    denom = jnp.where(keep, jnp.ones_like(g_norm), g_norm)
+    # With max_norm = 0 a zero gradient stays zero (no 0/0).
+    denom = jnp.where(keep | (g_norm == 0), jnp.ones_like(g_norm), g_norm)
 
     def clip_leaf(g):
       x = g.astype(tu.compute_dtype(g))
@@ -299,7 +301,7 @@ def adaptive_grad_clip(
   for vectors. ``eps`` keeps zero-initialised parameters trainable.
 
   Args:
-    clipping: the largest ratio ``‖g‖ / ‖θ‖`` allowed, ``> 0``.
+    clipping: the largest ratio ``‖g‖ / ‖θ‖`` allowed, ``≥ 0`` (0 zeroes the update).
     eps: floor on the parameter norm, ``≥ 0``.
     axis: the axes to take the norm over; None infers them from the rank (1
       to 5 dimensions are understood).
@@ -319,7 +321,7 @@ def adaptive_grad_clip(
     Brock et al., *High-Performance Large-Scale Image Recognition Without
     Normalization*, ICML 2021.
   """
-  _checks.check_positive('clipping', clipping)
+  _checks.check_non_negative('clipping', clipping)
   _checks.check_non_negative('eps', eps)
   _check_axis(axis)
 

@@ -11,6 +11,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
+from gradtx import _leafwise
 from gradtx import _masking as masking
 
 
@@ -159,6 +160,7 @@ def add_noise(
 
   def update_fn(updates, state, params=None):
     del params
+    _leafwise.check_floating(updates, 'updates')
     count = tu.safe_increment(state.count)
     std = jnp.sqrt(eta / count.astype(jnp.float32) ** gamma)
     rng_key, sample_key = jax.random.split(state.rng_key)

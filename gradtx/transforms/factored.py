@@ -243,7 +243,8 @@ def scale_by_sm3(
   _checks.check_unit_interval('b1', b1)
   _checks.check_range('b2', b2, 0.0, 1.0, low_inclusive=False)
   _checks.check_non_negative('eps', eps)
-  c = 1.0 if b2 == 1.0 else 1.0 - b2
+  # b2 = 1 accumulates without decay (the paper's rule): the weight of g is 1.
+  c = jnp.where(jnp.asarray(b2) == 1.0, 1.0, 1.0 - jnp.asarray(b2))
 
   def init_fn(params):
     if any(jnp.iscomplexobj(p) for p in jax.tree.leaves(params)):

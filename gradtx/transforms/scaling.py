@@ -47,7 +47,8 @@ def scale(step_size: float) -> base.GradientTransformation:
     )
 
   def update_fn(updates, state, params=None):
-    del params
+    _leafwise.check_floating(updates, 'updates')
+    _leafwise.check_floating(params, 'params')
     return tu.scale(step_size, updates), state
 
   return base.transformation('scale', lambda params: ScaleState(), update_fn)
@@ -84,7 +85,8 @@ def scale_by_schedule(step_size_fn: base.Schedule) -> base.GradientTransformatio
     return ScaleByScheduleState(count=_hyper.zero_count())
 
   def update_fn(updates, state, params=None):
-    del params
+    _leafwise.check_floating(updates, 'updates')
+    _leafwise.check_floating(params, 'params')
     step_size = step_size_fn(state.count)
     updates = jax.tree.map(
         lambda g: (jnp.asarray(step_size, tu.compute_dtype(g)) * g).astype(g.dtype),

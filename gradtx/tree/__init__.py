@@ -4,6 +4,7 @@ Every transformation in gradtx is written with these helpers; they are public
 so that your own transformations can be too.
 """
 
+from gradtx.tree._access import NamedTupleKey as NamedTupleKey
 from gradtx.tree._access import get as get
 from gradtx.tree._access import get_all_with_path as get_all_with_path
 from gradtx.tree._access import get_by_path as get_by_path
@@ -30,6 +31,13 @@ from gradtx.tree._arithmetic import sum as sum  # pylint: disable=redefined-buil
 from gradtx.tree._arithmetic import vdot as vdot
 from gradtx.tree._arithmetic import where as where
 from gradtx.tree._arithmetic import zeros_like as zeros_like
+from gradtx.tree._elementwise import batch_shape as batch_shape
+from gradtx.tree._elementwise import clip as clip
+from gradtx.tree._elementwise import conj as conj
+from gradtx.tree._elementwise import dtype as dtype
+from gradtx.tree._elementwise import max as max  # pylint: disable=redefined-builtin
+from gradtx.tree._elementwise import min as min  # pylint: disable=redefined-builtin
+from gradtx.tree._elementwise import real as real
 from gradtx.tree._moments import abs_sq as abs_sq
 from gradtx.tree._moments import bias_correction as bias_correction
 from gradtx.tree._moments import bias_correction_factor as bias_correction_factor
@@ -39,6 +47,9 @@ from gradtx.tree._moments import update_infinity_moment as update_infinity_momen
 from gradtx.tree._moments import update_moment as update_moment
 from gradtx.tree._moments import update_moment_per_elem_norm as update_moment_per_elem_norm
 from gradtx.tree._moments import upcast as upcast
+from gradtx.tree._random import random_like as random_like
+from gradtx.tree._random import split_key_like as split_key_like
+from gradtx.tree._random import unwrap_random_key_data as unwrap_random_key_data
 
 __all__ = [
     'abs_sq',
@@ -46,29 +57,40 @@ __all__ = [
     'add_scale',
     'all_finite',
     'allclose',
+    'batch_shape',
     'bias_correction',
     'bias_correction_factor',
     'cast',
     'cast_like',
+    'clip',
     'compute_dtype',
+    'conj',
     'div',
+    'dtype',
     'full_like',
     'get',
     'get_all_with_path',
     'get_by_path',
     'map_params',
+    'max',
+    'min',
     'mul',
+    'NamedTupleKey',
     'norm',
     'ones_like',
     'path_to_str',
     'paths',
+    'random_like',
+    'real',
     'safe_increment',
     'scale',
     'set',
     'set_by_path',
     'size',
+    'split_key_like',
     'sub',
     'sum',
+    'unwrap_random_key_data',
     'upcast',
     'update_infinity_moment',
     'update_moment',

@@ -2,12 +2,57 @@
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 from typing import Any, Callable, Optional, Sequence
 
 import jax
+import jax.numpy as jnp
 
 Tree = Any
 KeyPath = tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class NamedTupleKey:
+  """The key of a named-tuple field in the paths of :func:`get_all_with_path`.
+
+  JAX names a named-tuple field with a ``GetAttrKey``; the paths given to
+  the ``filtering`` functions of :func:`get_all_with_path`, :func:`get` and
+  :func:`set` use this key instead, as Optax does, so that a filter can ask
+  which named tuple the field belongs to.
+
+  Attributes:
+    tuple_name: the class name of the named tuple (``'ScaleByAdamState'``).
+    name: the field name (``'mu'``).
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> state = gradtx.adam(1e-3).init({'w': jnp.zeros(2)})
+    >>> path, _ = gradtx.tree.get_all_with_path(state, 'mu')[0]
+    >>> path[-1], str(path[-1])
+    (NamedTupleKey(tuple_name='ScaleByAdamState', name='mu'), 'ScaleByAdamState.mu')
+  """
+
+  tuple_name: str
+  name: str
+
+  def __str__(self) -> str:
+    return f'{self.tuple_name}.{self.name}'
+
+
+def _children_with_path(node: Any) -> list:
+  """``[(key_path, child)]`` one level down; named-tuple fields get a
+  :class:`NamedTupleKey`."""
+  children = jax.tree_util.tree_flatten_with_path(
+      node, is_leaf=lambda x: x is not node)[0]
+  if isinstance(node, tuple) and hasattr(node, '_fields'):
+    name = type(node).__name__
+    children = [
+        ((NamedTupleKey(name, p[0].name),) + tuple(p[1:])
+         if isinstance(p[0], jax.tree_util.GetAttrKey) else p, c)
+        for p, c in children]
+  return children
 
 
 def _key_name(key: Any) -> str:
@@ -47,7 +92,8 @@ def get_all_with_path(
   is also matched by its class name (``'ScaleByAdamState'``), as in Optax.
   ``filtering(path, value) -> bool``, when given, keeps only some of the matches (e.g.
   ``lambda path, value: isinstance(value, jax.Array)``); ``path`` is a JAX
-  key path (named-tuple fields appear as ``GetAttrKey``).
+  key path where named-tuple fields appear as :class:`NamedTupleKey`, as
+  in Optax.
 
   Example:
     >>> import jax.numpy as jnp, gradtx
@@ -61,9 +107,7 @@ def get_all_with_path(
     if (path and _key_name(path[-1]) == str(key)) or _is_named_tuple_called(node, key):
       found.append((path, node))
       return
-    children = jax.tree_util.tree_flatten_with_path(
-        node, is_leaf=lambda x: x is not node
-    )[0] if not _is_leaf(node) else []
+    children = _children_with_path(node) if not _is_leaf(node) else []
     for p, child in children:
       visit(path + p, child)
 
@@ -179,9 +223,7 @@ def _map_subtrees(tree, is_target, fn):
       return fn(path, node)
     if _is_leaf(node):
       return node
-    children, treedef = jax.tree_util.tree_flatten_with_path(
-        node, is_leaf=lambda x: x is not node
-    )
+    children = _children_with_path(node)
     new = [rec(path + p, c) for p, c in children]
     return jax.tree.unflatten(jax.tree.structure(node, is_leaf=lambda x: x is not node), new)
 
@@ -202,7 +244,12 @@ def map_params(
   This is how to shard or cast the moment buffers of a state without touching
   its counters. The positions that mirror the params are found by building,
   with :func:`jax.eval_shape` (no FLOPs), the state of ``initable`` for a
-  single placeholder parameter of a distinctive shape.
+  single placeholder parameter of a distinctive shape. Optimizers whose
+  ``init`` needs the real tree structure (:func:`gradtx.masked`,
+  :func:`gradtx.partition`, :func:`gradtx.param_groups`, with a mask or label
+  tree) are probed instead with a params tree recovered from the state
+  itself: a subtree of the state whose ``init`` rebuilds exactly the state's
+  structure.
 
   Args:
     initable: a transformation or its ``init`` function.
@@ -226,15 +273,114 @@ def map_params(
   """
   init = getattr(initable, 'init', initable)
   marker_shape = (7, 11, 13)
-  probe = jax.eval_shape(init, jax.ShapeDtypeStruct(marker_shape, 'float32'))
-  probe_leaves, probe_def = jax.tree.flatten(probe)
-  subtrees = probe_def.flatten_up_to(state)
+  try:
+    probe = jax.eval_shape(init, jax.ShapeDtypeStruct(marker_shape, 'float32'))
+    probe_leaves, probe_def = jax.tree.flatten(probe)
+    subtrees = probe_def.flatten_up_to(state)
+  except Exception as e:  # pylint: disable=broad-except
+    return _map_params_by_search(
+        init, f, state, rest, is_leaf, transform_non_params, e)
+  # Masked-out params leave an empty node (MaskedNode()) in the state where
+  # ``rest`` has a leaf: such nodes are kept as they are.
+  def user_leaf(x):
+    return is_leaf is not None and is_leaf(x)
+
+  def apply(x, *r):
+    return x if _is_empty_node(x) and not user_leaf(x) else f(x, *r)
+
   new = []
   for p, sub in zip(probe_leaves, subtrees):
     if getattr(p, 'shape', None) == marker_shape:
-      new.append(jax.tree.map(f, sub, *rest, is_leaf=is_leaf))
+      new.append(jax.tree.map(
+          apply, sub, *rest,
+          is_leaf=lambda x: user_leaf(x) or _is_empty_node(x)))
     elif transform_non_params is not None:
       new.append(jax.tree.map(transform_non_params, sub, is_leaf=is_leaf))
     else:
       new.append(sub)
   return probe_def.unflatten(new)
+
+
+def _children(x: Any) -> list:
+  """The direct children of a pytree node (``[]`` for a leaf)."""
+  kids, _ = jax.tree.flatten(x, is_leaf=lambda y: y is not x)
+  return [] if len(kids) == 1 and kids[0] is x else kids
+
+
+def _is_empty_node(x: Any) -> bool:
+  """A node with no children that is not None (``MaskedNode()``, ``{}``)."""
+  if x is None:
+    return False
+  treedef = jax.tree.structure(x)
+  return treedef.num_leaves == 0 and treedef.num_nodes == 1
+
+
+def _param_candidates(state: Any, limit: int = 64) -> list:
+  """Params-like trees read off the subtrees of ``state``, largest first.
+
+  A subtree of a state that mirrors the params may hold ``MaskedNode()``
+  where a param is masked out; each such empty node is read as a param leaf
+  (and, in a second candidate, kept as it is).
+  """
+  seen, out, stack = builtins.set(), [], [state]
+  while stack:
+    x = stack.pop()
+    stack.extend(_children(x))
+    for empty_is_param in (True, False):
+      leaf_test = _is_empty_node if empty_is_param else (lambda y: False)
+      leaves, cand_def = jax.tree.flatten(x, is_leaf=leaf_test)
+      if cand_def.num_leaves == 0 or cand_def in seen:
+        continue
+      seen.add(cand_def)
+      out.append((cand_def, leaves))
+  out.sort(key=lambda c: -c[0].num_leaves)
+  return out[:limit]
+
+
+def _rank4_markers(cand_leaves):
+  """A distinctive rank-4 shape per param leaf, as the single probe uses."""
+  return [(7, 11, 13, i + 1) for i in range(len(cand_leaves))]
+
+
+def _rank_preserving_markers(cand_leaves):
+  """``(1009 + i,) * rank`` per param leaf, for states whose structure
+  depends on the params' ranks (SM3 keeps one accumulator per dimension).
+  Scalar params get no marker (they cannot be told from counters)."""
+  return [(1009 + i,) * jnp.ndim(x) if jnp.ndim(x) else None
+          for i, x in enumerate(cand_leaves)]
+
+
+def _map_params_by_search(init, f, state, rest, is_leaf, transform_non_params,
+                          error):
+  """:func:`map_params` for an ``init`` that needs the params' structure."""
+  state_leaves, state_def = jax.tree.flatten(state, is_leaf=is_leaf)
+  for marker_fn in (_rank4_markers, _rank_preserving_markers):
+    for cand_def, cand_leaves in _param_candidates(state):
+      shapes = marker_fn(cand_leaves)
+      index = {s: i for i, s in enumerate(shapes) if s is not None}
+      markers = [jax.ShapeDtypeStruct(s if s is not None else (), 'float32')
+                 for s in shapes]
+      try:
+        probe = jax.eval_shape(init, cand_def.unflatten(markers))
+      except Exception:  # pylint: disable=broad-except
+        continue
+      probe_leaves, probe_def = jax.tree.flatten(probe, is_leaf=is_leaf)
+      if probe_def != state_def:
+        continue
+      rest_leaves = [cand_def.flatten_up_to(r) for r in rest]
+      new = []
+      for p, x in zip(probe_leaves, state_leaves):
+        i = index.get(getattr(p, 'shape', None)) if isinstance(
+            p, jax.ShapeDtypeStruct) else None
+        if i is not None:
+          new.append(f(x, *[r[i] for r in rest_leaves]))
+        elif transform_non_params is not None:
+          new.append(transform_non_params(x))
+        else:
+          new.append(x)
+      return state_def.unflatten(new)
+  raise ValueError(
+      'map_params could not find which parts of the state mirror the params: '
+      'init fails on a single placeholder parameter '
+      f'({type(error).__name__}: {error}) and no subtree of the state '
+      'rebuilds the state when given to init.') from error

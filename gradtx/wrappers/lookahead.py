@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -33,6 +34,17 @@ class LookaheadParams(NamedTuple):
   def init_synced(cls, params: base.Params) -> 'LookaheadParams':
     """Both copies equal to ``params``."""
     return cls(fast=params, slow=params)
+
+
+def _reset_leaf(sync: jax.Array, now: Any, new: Any) -> Any:
+  """``new`` on a sync step, else ``now``, in ``now``'s dtype.
+
+  Python scalars (a ``bool`` flag in the fast optimizer's state, say) that
+  ``init`` gives back unchanged stay Python scalars; others become arrays.
+  """
+  if isinstance(now, (bool, int, float)) and type(now) is type(new) and now == new:
+    return now
+  return jnp.where(sync, new, now).astype(jnp.result_type(now))
 
 
 def lookahead(
@@ -107,6 +119,7 @@ def lookahead(
     sync = state.steps_since_sync == sync_period - 1
 
     def moves(f, u, s):
+      f, u, s = jnp.asarray(f), jnp.asarray(u), jnp.asarray(s)
       dt = tu.compute_dtype(f, u, s)
       diff = f.astype(dt) + u.astype(dt) - s.astype(dt)
       slow_u = jnp.where(sync, slow_step_size * diff, jnp.zeros_like(diff))
@@ -121,8 +134,7 @@ def lookahead(
     if reset_state:
       fresh = fast_optimizer.init(params.fast)
       fast_state = jax.tree.map(
-          lambda now, new: jnp.where(sync, new, now).astype(now.dtype),
-          fast_state, fresh)
+          functools.partial(_reset_leaf, sync), fast_state, fresh)
     return out, LookaheadState(
         fast_state=fast_state,
         steps_since_sync=(state.steps_since_sync + 1) % sync_period,
