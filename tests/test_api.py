@@ -36,8 +36,11 @@ FACES = [
 
 # Public names that build a transformation but have no battery case.
 NO_BATTERY_CASE = {
-    'transformation': 'a builder for user-written transformations (every '
-                      'case is built with it); tests/test_base.py',
+    'scale_by_backtracking_linesearch': 'needs value_fn and value/grad extra '
+        'arguments the battery cannot pass; tests/test_linesearch.py compares '
+        'it with Optax',
+    'scale_by_zoom_linesearch': 'needs value_fn and value/grad extra '
+        'arguments; tests/test_zoom_linesearch.py compares it with Optax',
     'transformation_with_extra_args': 'the same builder for an update with '
                                       'keyword extras; tests/test_base.py',
     'lookahead': 'its params and updates are LookaheadParams, not the '

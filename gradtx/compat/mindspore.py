@@ -44,16 +44,16 @@ from gradtx import base
 from gradtx import tree as tu
 from gradtx.compat._powers import one_minus_pow
 from gradtx.compat.torch import _momentum as _torch_momentum
-from gradtx.optimizers import adaptive as _adaptive
-from gradtx.optimizers import layerwise as _layerwise
-from gradtx.optimizers import sgd as _sgd
+from gradtx.optimizers import _adaptive as _adaptive
+from gradtx.optimizers import _layerwise as _layerwise
+from gradtx.optimizers import _sgd as _sgd
 from gradtx.schedules import mindspore as _ms_schedules
 from gradtx import _leafwise
 from gradtx.transforms import constraints as _constraints
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import scaling as _scaling
 from gradtx import _masking
-from gradtx.wrappers import param_groups as _groups
+from gradtx.wrappers import _param_groups as _groups
 
 __all__ = ['Momentum', 'SGD', 'Adam', 'AdamWeightDecay', 'RMSProp', 'Adagrad',
            'Lamb', 'scale_by_mindspore_adam', 'MindSporeAdamState',

@@ -11,7 +11,7 @@ from gradtx import _checks
 from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
-from gradtx.optimizers import adam as _adam_opt
+from gradtx.optimizers import _adam as _adam_opt
 from gradtx import _leafwise
 from gradtx.transforms import adam as _adam
 from gradtx.transforms import decay as _decay

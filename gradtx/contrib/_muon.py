@@ -15,13 +15,13 @@ from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
 from gradtx.contrib import _args
-from gradtx.optimizers import adam as _adam_opt
+from gradtx.optimizers import _adam as _adam_opt
 from gradtx import _leafwise
 from gradtx.transforms import adam as _adam
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import scaling as _scaling
 from gradtx import _masking
-from gradtx.wrappers import partition as _partition
+from gradtx.wrappers import _partition as _partition
 
 _PRECONDITIONINGS = ('frobenius', 'spectral', 'aol', 'schatten')
 _STANDARD_NS_COEFFS = (3.4445, -4.7750, 2.0315)

@@ -12,7 +12,7 @@ from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
 from gradtx.contrib import _args
-from gradtx.optimizers import sgd as _sgd
+from gradtx.optimizers import _sgd as _sgd
 from gradtx.schedules import cosine as _cosine
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import rms as _rms

@@ -10,7 +10,6 @@ import optax
 
 import gradtx
 from gradtx import contrib
-from gradtx.transforms import dog as _ldog
 from tests.cases import Case
 
 
@@ -82,7 +81,7 @@ CASES = [
               args=dict(init_step=('learning_rate', 1e-2), weight_decay=1e-3)),
     _dog_like('dowg', lambda m: m.dowg),
     Case('scale_by_distance_over_gradients',
-         lambda lr: _then_lr(_ldog.scale_by_distance_over_gradients(
+         lambda lr: _then_lr(gradtx.scale_by_distance_over_gradients(
              reps_rel=1e-4), _times(20, lr)),
          lambda lr: _then_lr(_rank_promotion_allowed(
              optax.scale_by_distance_over_gradients(reps_rel=1e-4)),

@@ -33,7 +33,7 @@ from gradtx.transforms import adam as _gadam
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import rms as _rms
 from gradtx.transforms import scaling as _scaling
-from gradtx.wrappers import param_groups as _groups
+from gradtx.wrappers import _param_groups as _groups
 
 __all__ = ['SGD', 'Adam', 'AdamW', 'NAdam', 'RAdam', 'Adamax', 'Adagrad',
            'Adadelta', 'RMSprop', 'Rprop', 'ASGD']

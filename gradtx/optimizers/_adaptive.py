@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from gradtx import _checks
 from gradtx import base
-from gradtx.optimizers import sgd as _sgd
+from gradtx.optimizers import _sgd as _sgd
 from gradtx.transforms import clipping as _clipping
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import factored as _factored

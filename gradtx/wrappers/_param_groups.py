@@ -24,7 +24,7 @@ from gradtx import base
 from gradtx import tree as tu
 from gradtx.transforms import constraints
 from gradtx.transforms import scaling
-from gradtx.wrappers import partition as _partition
+from gradtx.wrappers import _partition as _partition
 
 DEFAULT_GROUP = 'default'
 """The label of the parameters that no group matches."""

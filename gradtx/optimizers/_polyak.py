@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradtx import base
-from gradtx.optimizers.sgd import sgd as _sgd
+from gradtx.optimizers._sgd import sgd as _sgd
 from gradtx.transforms import polyak as _polyak
 
 

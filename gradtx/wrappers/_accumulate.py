@@ -12,8 +12,7 @@ from gradtx import _hyper
 from gradtx import base
 from gradtx import tree as tu
 from gradtx import _leafwise
-from gradtx.wrappers import finite
-
+from gradtx.wrappers import _finite as finite
 
 class MultiStepsState(NamedTuple):
   """State of :class:`MultiSteps`."""
