@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax
@@ -30,6 +31,13 @@ class FlatLayout:
     sizes: number of elements of each group's buffer, aligned with ``groups``.
     leaves: for each leaf, ``(group, offset, shape)``: the leaf is
       ``flat[group][offset:offset + prod(shape)].reshape(shape)``.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx, gradtx.fast
+    >>> layout = gradtx.fast.flat_layout(
+    ...     {'b': jnp.zeros(2), 'w': jnp.ones((2, 3))})
+    >>> layout.groups, layout.sizes, layout.leaves
+    (('float32',), (8,), (('float32', 0, (2,)), ('float32', 2, (2, 3))))
   """
 
   treedef: Any
@@ -111,6 +119,9 @@ class FlatLayout:
       raise TypeError(
           f'FlatLayout.unflatten expects a dict with keys {list(self.groups)} '
           f'(what flatten returns), got {got}.')
+    return _views(self, flat)
+
+  def _slices(self, flat: dict[str, jax.Array]) -> Any:
     leaves = []
     for group, offset, shape in self.leaves:
       buf = flat[group]
@@ -121,6 +132,31 @@ class FlatLayout:
         part = jax.lax.slice(buf, (offset,), (offset + size,))
       leaves.append(jnp.reshape(part, shape))
     return jax.tree.unflatten(self.treedef, leaves)
+
+  def _concat(self, tree: Any) -> dict[str, jax.Array]:
+    leaves = jax.tree.leaves(tree)
+    return {name: jnp.concatenate([jnp.ravel(leaves[i])
+                                   for i in self._members(name)])
+            for name in self.groups}
+
+
+# The transpose of a slice is a pad to the whole buffer, so the gradient of n
+# views would be n buffer-sized pads summed: O(n · size) work. The cotangents
+# of the views are concatenated instead.
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _views(layout: FlatLayout, flat: dict[str, jax.Array]) -> Any:
+  return layout._slices(flat)  # pylint: disable=protected-access
+
+
+def _views_fwd(layout, flat):
+  return layout._slices(flat), None  # pylint: disable=protected-access
+
+
+def _views_bwd(layout, _, cotangents):
+  return (layout._concat(cotangents),)  # pylint: disable=protected-access
+
+
+_views.defvjp(_views_fwd, _views_bwd)
 
 
 def flat_layout(tree: Any) -> FlatLayout:
