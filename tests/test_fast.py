@@ -366,3 +366,22 @@ def test_quickstart_fast_flag_gives_the_same_training():
   np.testing.assert_allclose(losses_fast, losses, rtol=1e-5)
   assert losses[-1] < losses[0]
   assert abs(acc_fast - acc) <= 1 / 450  # at most one test digit flips
+
+
+def test_large_leaves_keep_their_own_buffers():
+  params = _params((jnp.float32, jnp.bfloat16))  # sizes 3, 6, 1, 8, 5, 1
+  layout = flat_layout(params, own_buffer_above=5)
+  # p0..p5 alternate float32/bfloat16; p1 (6) and p3 (8) are large.
+  assert layout.groups == ('float32', 'bfloat16#1', 'bfloat16#3', 'bfloat16')
+  assert layout.sizes == (9, 6, 8, 1)
+  flat = layout.flatten(params)
+  np.testing.assert_array_equal(np.asarray(flat['bfloat16#3'], np.float32),
+                                np.asarray(params['p3'], np.float32).ravel())
+  back = layout.unflatten(flat)
+  for k in params:
+    np.testing.assert_array_equal(np.asarray(back[k], np.float32),
+                                  np.asarray(params[k], np.float32))
+  # A default layout keeps these small leaves together.
+  assert flat_layout(params).groups == ('float32', 'bfloat16')
+  with pytest.raises(ValueError, match='own_buffer_above'):
+    flat_layout(params, own_buffer_above=-1)

@@ -42,7 +42,9 @@ def fused(
     number of kernels whatever the leaf count); other optimizers unflatten,
     run on the tree and flatten back.
 
-  Leaves keep their dtypes (one buffer per dtype); ``mu_dtype`` and the like
+  Leaves keep their dtypes (one buffer per dtype; a leaf of more than
+  ``2**18`` elements keeps a buffer of its own, see :func:`flat_layout`);
+  ``mu_dtype`` and the like
   apply to the buffers as they would to the leaves. The state is the inner
   state built on the buffers: a plain pytree of arrays.
 

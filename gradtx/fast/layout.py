@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any
+from typing import Any, Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from gradtx import _checks
+
+
+OWN_BUFFER_ABOVE = 2**18
 
 
 def _group_name(dtype: Any) -> str:
@@ -26,8 +29,9 @@ class FlatLayout:
 
   Attributes:
     treedef: the tree structure of the laid-out tree.
-    groups: the dtype-group names (``'float32'``, ``'bfloat16'``, ...), in
-      order of first appearance among the leaves.
+    groups: the buffer names (``'float32'``, ``'bfloat16'``, ..., and
+      ``'float32#7'`` for a large leaf with a buffer of its own), in order of
+      first appearance among the leaves.
     sizes: number of elements of each group's buffer, aligned with ``groups``.
     leaves: for each leaf, ``(group, offset, shape)``: the leaf is
       ``flat[group][offset:offset + prod(shape)].reshape(shape)``.
@@ -56,12 +60,13 @@ class FlatLayout:
           'the layout.\n' + _checks.describe_mismatch(
               'layout  ', self.treedef, 'received', treedef))
     for leaf, (group, _, shape) in zip(leaves, self.leaves):
+      dtype = group.split('#')[0]
       if tuple(np.shape(leaf)) != shape or _group_name(
-          jnp.result_type(leaf)) != group:
+          jnp.result_type(leaf)) != dtype:
         raise TypeError(
             f'FlatLayout.{what}: a leaf of shape {np.shape(leaf)} and dtype '
             f'{jnp.result_type(leaf)} sits where the layout has shape {shape} '
-            f'and dtype {group}. Build the layout from this tree (or one with '
+            f'and dtype {dtype}. Build the layout from this tree (or one with '
             'the same shapes and dtypes).')
     return leaves
 
@@ -159,19 +164,27 @@ def _views_bwd(layout, _, cotangents):
 _views.defvjp(_views_fwd, _views_bwd)
 
 
-def flat_layout(tree: Any) -> FlatLayout:
+def flat_layout(tree: Any,
+                own_buffer_above: Optional[int] = OWN_BUFFER_ABOVE
+                ) -> FlatLayout:
   """The :class:`FlatLayout` of a pytree of arrays: one buffer per dtype.
 
   .. code-block:: text
 
-    flat[d] = concat(ravel(x) for each leaf x of dtype d, in tree order)
+    flat[d]   = concat(ravel(x) for each leaf x of dtype d, in tree order)
+    flat[d#i] = ravel(x_i)   for a leaf with more than own_buffer_above elements
 
   Leaves keep their dtypes: bfloat16, float16 and float32 leaves go to three
-  buffers. Only shapes and dtypes are read, so ``tree`` may hold
-  :class:`jax.ShapeDtypeStruct` leaves.
+  buffers. A large leaf keeps a buffer of its own (named ``'<dtype>#<leaf
+  index>'``): it already runs at full bandwidth, and a buffer of its own is a
+  free reshape where a slice of a shared one would be a copy. Only shapes and
+  dtypes are read, so ``tree`` may hold :class:`jax.ShapeDtypeStruct` leaves.
 
   Args:
     tree: a pytree of arrays (typically the params).
+    own_buffer_above: leaves with more elements than this keep their own
+      buffer (default ``2**18``, 1 MiB of float32); None puts every leaf in
+      its dtype's buffer.
 
   Returns:
     A hashable :class:`FlatLayout`.
@@ -187,14 +200,21 @@ def flat_layout(tree: Any) -> FlatLayout:
     >>> jax.grad(loss)(flat)['float32']
     Array([0., 0., 0.], dtype=float32)
   """
+  if own_buffer_above is not None and (
+      not isinstance(own_buffer_above, int) or own_buffer_above < 0):
+    raise ValueError('own_buffer_above must be None or an int >= 0, got '
+                     f'{own_buffer_above!r}')
   leaves, treedef = jax.tree.flatten(tree)
   groups: list[str] = []
   sizes: dict[str, int] = {}
   placed = []
-  for leaf in leaves:
+  for i, leaf in enumerate(leaves):
     name = _group_name(leaf.dtype if hasattr(leaf, 'dtype')
                        else jnp.result_type(leaf))
     shape = tuple(int(d) for d in np.shape(leaf))
+    if (own_buffer_above is not None
+        and int(np.prod(shape, dtype=np.int64)) > own_buffer_above):
+      name = f'{name}#{i}'  # a large leaf: a buffer of its own, no copies.
     if name not in sizes:
       groups.append(name)
       sizes[name] = 0
