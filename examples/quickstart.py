@@ -13,6 +13,11 @@ Run it with ``python examples/quickstart.py``. It shows a progress bar, prints
 the test accuracy and saves a plot of the loss and learning-rate curves to
 ``--out`` (default ``quickstart.png``). The digits dataset ships with
 scikit-learn, so nothing is downloaded.
+
+``--fast`` switches to the fast path with one line,
+``opt = gradtx.fast.fused(opt)``: the optimizer state lives in one flat
+buffer per dtype and the update runs as a handful of fused loops (see
+``docs/performance-fast-path.md``). The numbers are the same.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from sklearn.model_selection import train_test_split
 from tqdm import tqdm
 
 import gradtx
+import gradtx.fast
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top
@@ -87,11 +93,13 @@ def make_optimizer(steps: int, peak_lr: float, weight_decay: float):
 
 
 def train(steps: int, batch_size: int, seed: int, peak_lr: float,
-          weight_decay: float, progress: bool = True):
+          weight_decay: float, progress: bool = True, fast: bool = False):
   """Trains the MLP; returns params, the test accuracy and the curves."""
   x_train, x_test, y_train, y_test = load_data(seed)
   params = init_mlp(jax.random.PRNGKey(seed), [64, 128, 128, 10])
   opt, schedule = make_optimizer(steps, peak_lr, weight_decay)
+  if fast:
+    opt = gradtx.fast.fused(opt)  # the one-line switch to the fast path
   state = opt.init(params)
 
   @jax.jit
@@ -143,11 +151,14 @@ def main(argv=None) -> float:
   parser.add_argument('--seed', type=int, default=0)
   parser.add_argument('--out', default='quickstart.png', help='where to save the plot')
   parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
+  parser.add_argument('--fast', action='store_true',
+                      help='run the optimizer on flat buffers (gradtx.fast.fused)')
   args = parser.parse_args(argv)
 
   start = time.perf_counter()
   _, acc, losses, lrs = train(args.steps, args.batch_size, args.seed, args.lr,
-                              args.weight_decay, progress=not args.no_progress)
+                              args.weight_decay, progress=not args.no_progress,
+                              fast=args.fast)
   plot(losses, lrs, args.out)
   print(f'test accuracy: {acc:.4f}')
   print(f'final training loss: {losses[-10:].mean():.4f}')

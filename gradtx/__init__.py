@@ -12,7 +12,8 @@ name is reachable as ``gradtx.<name>``:
 * namespaces kept apart, as Optax keeps them: :mod:`gradtx.contrib`,
   :mod:`gradtx.projections`, the framework recipes of :mod:`gradtx.compat`, and
   :mod:`gradtx.distributed` for sharded and multi-process training, and
-  :mod:`gradtx.checkpoint` for Orbax checkpoints and exact resume;
+  :mod:`gradtx.checkpoint` for Orbax checkpoints and exact resume, and
+  :mod:`gradtx.fast` for the flat-buffer fast path on many-leaf models;
 * the tree helpers stay under :mod:`gradtx.tree` (and Optax's spelling under
   :mod:`gradtx.tree_utils`), with the few Optax keeps at its top level.
 
@@ -23,6 +24,7 @@ from gradtx import checkpoint as checkpoint
 from gradtx import compat as compat
 from gradtx import contrib as contrib
 from gradtx import distributed as distributed
+from gradtx import fast as fast
 from gradtx import projections as projections
 from gradtx import tree as tree
 from gradtx import tree_utils as tree_utils

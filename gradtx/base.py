@@ -118,6 +118,50 @@ def init_empty_state(params: Params) -> EmptyState:
 
 
 # ---------------------------------------------------------------------------
+# Elementwise marks: which transformations may run on flat buffers.
+# ---------------------------------------------------------------------------
+ELEMENTWISE_NAMES = frozenset({
+    'identity', 'set_to_zero', 'scale', 'scale_by_schedule', 'clip',
+    'clip_by_global_norm', 'scale_by_adam', 'scale_by_adamax',
+    'scale_by_amsgrad', 'scale_by_belief', 'scale_by_yogi', 'scale_by_radam',
+    'scale_by_rms', 'scale_by_stddev', 'scale_by_rss', 'scale_by_adadelta',
+    'trace', 'ema', 'scale_by_sign', 'scale_by_lion', 'add_decayed_weights',
+})
+"""Names of the gradtx transformations whose result does not depend on how the
+elements are grouped into leaves (elementwise rules, and the global norm, a
+sum over all elements). :func:`gradtx.fast.fused` runs these on flat buffers;
+anything else falls back to the tree path."""
+
+
+def _mark(update: Callable[..., Any], elementwise: bool) -> Callable[..., Any]:
+  """Records on ``update`` whether its transformation is elementwise."""
+  update.elementwise = bool(elementwise)
+  return update
+
+
+def is_elementwise(tx: GradientTransformation) -> bool:
+  """Whether ``tx`` gives the same result on any regrouping of the elements.
+
+  True for transformations built with ``elementwise=True`` (or named in
+  :data:`ELEMENTWISE_NAMES`), and for :func:`chain` of such; False for
+  anything unknown.
+
+  Args:
+    tx: a gradient transformation.
+
+  Returns:
+    A Python bool.
+
+  Example:
+    >>> import gradtx
+    >>> from gradtx.base import is_elementwise
+    >>> is_elementwise(gradtx.adamw(1e-3)), is_elementwise(gradtx.lamb(1e-3))
+    (True, False)
+  """
+  return bool(getattr(getattr(tx, 'update', None), 'elementwise', False))
+
+
+# ---------------------------------------------------------------------------
 # Structure checks shared by every transformation.
 # ---------------------------------------------------------------------------
 def _as_arrays(tree: Any) -> Any:
@@ -146,6 +190,7 @@ def _wrap(
     init_fn: Callable[..., OptState],
     update_fn: Callable[..., tuple[Updates, OptState]],
     extra_args: bool = False,
+    elementwise: Optional[bool] = None,
 ) -> GradientTransformation:
   """Builds a transformation whose ``update`` checks its inputs' structure.
 
@@ -155,6 +200,8 @@ def _wrap(
   ``{}``, ``EmptyState()``) and returns it unchanged, and Python numbers as update leaves.
   """
   check = _checks.StructureCheck(name, init_fn)
+  if elementwise is None:
+    elementwise = name in ELEMENTWISE_NAMES
 
   def run(updates, state, params, extra):
     updates = _as_arrays(updates)
@@ -177,18 +224,20 @@ def _wrap(
     def update(updates, state, params=None, **extra):
       return run(updates, state, params, extra)
 
-    return GradientTransformationExtraArgs(init_fn, update)
+    return GradientTransformationExtraArgs(init_fn, _mark(update, elementwise))
 
   def update(updates, state, params=None):  # pylint: disable=function-redefined
     return run(updates, state, params, {})
 
-  return GradientTransformation(init_fn, update)
+  return GradientTransformation(init_fn, _mark(update, elementwise))
 
 
 def transformation(
     name: str,
     init_fn: Callable[[Params], OptState],
     update_fn: Callable[..., tuple[Updates, OptState]],
+    *,
+    elementwise: Optional[bool] = None,
 ) -> GradientTransformation:
   """Builds a :class:`GradientTransformation` with input checking.
 
@@ -201,6 +250,10 @@ def transformation(
     name: name shown in error messages.
     init_fn: ``init(params) -> state``.
     update_fn: ``update(updates, state, params) -> (updates, state)``.
+    elementwise: True when ``update_fn`` gives the same result however the
+      elements are grouped into leaves (so :func:`gradtx.fast.fused` may run
+      it on flat buffers). None (default): True only for the gradtx names in
+      :data:`ELEMENTWISE_NAMES`.
 
   Returns:
     A :class:`GradientTransformation`.
@@ -222,13 +275,15 @@ def transformation(
     >>> u  # u = g / t at step t
     Array([0.5, 0.5], dtype=float32)
   """
-  return _wrap(name, init_fn, update_fn)
+  return _wrap(name, init_fn, update_fn, elementwise=elementwise)
 
 
 def transformation_with_extra_args(
     name: str,
     init_fn: Callable[[Params], OptState],
     update_fn: Callable[..., tuple[Updates, OptState]],
+    *,
+    elementwise: Optional[bool] = None,
 ) -> GradientTransformationExtraArgs:
   """Like :func:`transformation`, for an ``update`` taking ``**extra_args``.
 
@@ -241,6 +296,7 @@ def transformation_with_extra_args(
     init_fn: ``init(params) -> state``.
     update_fn: ``update(updates, state, params, **extra_args) ->
       (updates, state)``.
+    elementwise: as in :func:`transformation`.
 
   Returns:
     A :class:`GradientTransformationExtraArgs`.
@@ -255,7 +311,8 @@ def transformation_with_extra_args(
     >>> tx.update(jnp.ones(2), tx.init(None), loss=0.5)[0]
     Array([0.5, 0.5], dtype=float32)
   """
-  return _wrap(name, init_fn, update_fn, extra_args=True)
+  return _wrap(name, init_fn, update_fn, extra_args=True,
+               elementwise=elementwise)
 
 
 # ---------------------------------------------------------------------------
@@ -378,7 +435,8 @@ def with_extra_args_support(
     del extra_args
     return tx.update(updates, state, params)
 
-  return GradientTransformationExtraArgs(tx.init, update)
+  return GradientTransformationExtraArgs(
+      tx.init, _mark(update, is_elementwise(tx)))
 
 
 # ---------------------------------------------------------------------------
@@ -430,7 +488,9 @@ def chain(*transforms: GradientTransformation) -> GradientTransformationExtraArg
   def init_fn(params):
     return tuple(t.init(params) for t in transforms)
 
-  return GradientTransformationExtraArgs(init_fn, _chain_update(transforms))
+  return GradientTransformationExtraArgs(
+      init_fn,
+      _mark(_chain_update(transforms), all(map(is_elementwise, transforms))))
 
 
 def named_chain(
@@ -471,4 +531,5 @@ def named_chain(
       updates, new_state[n] = t.update(updates, state[n], params, **extra_args)
     return updates, new_state
 
-  return GradientTransformationExtraArgs(init_fn, update_fn)
+  return GradientTransformationExtraArgs(
+      init_fn, _mark(update_fn, all(map(is_elementwise, txs.values()))))

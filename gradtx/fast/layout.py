@@ -1,0 +1,224 @@
+"""Flat layouts: a pytree of arrays kept as one 1-D buffer per dtype."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gradtx import _checks
+
+
+OWN_BUFFER_ABOVE = 2**18
+
+
+def _group_name(dtype: Any) -> str:
+  return np.dtype(dtype).name
+
+
+@dataclasses.dataclass(frozen=True)
+class FlatLayout:
+  """Where each leaf of a pytree lives in one flat buffer per dtype group.
+
+  Static metadata (hashable, not a pytree): pass it to closures or as a
+  static argument, never as a traced value. Build it with :func:`flat_layout`.
+
+  Attributes:
+    treedef: the tree structure of the laid-out tree.
+    groups: the buffer names (``'float32'``, ``'bfloat16'``, ..., and
+      ``'float32#7'`` for a large leaf with a buffer of its own), in order of
+      first appearance among the leaves.
+    sizes: number of elements of each group's buffer, aligned with ``groups``.
+    leaves: for each leaf, ``(group, offset, shape)``: the leaf is
+      ``flat[group][offset:offset + prod(shape)].reshape(shape)``.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx, gradtx.fast
+    >>> layout = gradtx.fast.flat_layout(
+    ...     {'b': jnp.zeros(2), 'w': jnp.ones((2, 3))})
+    >>> layout.groups, layout.sizes, layout.leaves
+    (('float32',), (8,), (('float32', 0, (2,)), ('float32', 2, (2, 3))))
+  """
+
+  treedef: Any
+  groups: tuple[str, ...]
+  sizes: tuple[int, ...]
+  leaves: tuple[tuple[str, int, tuple[int, ...]], ...]
+
+  def _members(self, name: str) -> list[int]:
+    return [i for i, (g, _, _) in enumerate(self.leaves) if g == name]
+
+  def _check(self, tree: Any, what: str) -> list[Any]:
+    leaves, treedef = jax.tree.flatten(tree)
+    if treedef != self.treedef:
+      raise TypeError(
+          f'FlatLayout.{what} received a tree whose structure differs from '
+          'the layout.\n' + _checks.describe_mismatch(
+              'layout  ', self.treedef, 'received', treedef))
+    for leaf, (group, _, shape) in zip(leaves, self.leaves):
+      dtype = group.split('#')[0]
+      if tuple(np.shape(leaf)) != shape or _group_name(
+          jnp.result_type(leaf)) != dtype:
+        raise TypeError(
+            f'FlatLayout.{what}: a leaf of shape {np.shape(leaf)} and dtype '
+            f'{jnp.result_type(leaf)} sits where the layout has shape {shape} '
+            f'and dtype {dtype}. Build the layout from this tree (or one with '
+            'the same shapes and dtypes).')
+    return leaves
+
+  def flatten(self, tree: Any) -> dict[str, jax.Array]:
+    """Concatenates the leaves of ``tree`` into one 1-D buffer per group.
+
+    Args:
+      tree: a pytree with this layout's structure, shapes and dtypes.
+
+    Returns:
+      A dict from group name to a 1-D array (a plain pytree).
+
+    Example:
+      >>> import jax.numpy as jnp, gradtx, gradtx.fast
+      >>> tree = {'b': jnp.zeros(2), 'w': jnp.ones((2, 2))}
+      >>> gradtx.fast.flat_layout(tree).flatten(tree)['float32']
+      Array([0., 0., 1., 1., 1., 1.], dtype=float32)
+    """
+    leaves = self._check(tree, 'flatten')
+    out = {}
+    for name in self.groups:
+      parts = [jnp.ravel(leaves[i]) for i in self._members(name)]
+      if len(parts) == 1:
+        out[name] = parts[0]
+      else:
+        # The barrier keeps XLA from fusing the concatenation into its
+        # consumers, where each element would pick among all the leaves: as
+        # a copy of its own it is a handful of memcpys.
+        out[name] = jax.lax.optimization_barrier(jnp.concatenate(parts))
+    return out
+
+  def unflatten(self, flat: dict[str, jax.Array]) -> Any:
+    """Views of the flat buffers shaped as the original tree.
+
+    Inside a jitted function the views are slices and reshapes that XLA fuses
+    into their consumers; the loss can read the params from them directly.
+
+    Args:
+      flat: a dict from group name to a 1-D array, as :meth:`flatten` returns.
+
+    Returns:
+      A pytree with this layout's structure and shapes (and each buffer's
+      dtype).
+
+    Example:
+      >>> import jax.numpy as jnp, gradtx, gradtx.fast
+      >>> tree = {'b': jnp.zeros(2), 'w': jnp.ones((2, 2))}
+      >>> layout = gradtx.fast.flat_layout(tree)
+      >>> layout.unflatten(layout.flatten(tree))['w']
+      Array([[1., 1.],
+             [1., 1.]], dtype=float32)
+    """
+    if not isinstance(flat, dict) or set(flat) != set(self.groups):
+      got = sorted(flat) if isinstance(flat, dict) else type(flat).__name__
+      raise TypeError(
+          f'FlatLayout.unflatten expects a dict with keys {list(self.groups)} '
+          f'(what flatten returns), got {got}.')
+    return _views(self, flat)
+
+  def _slices(self, flat: dict[str, jax.Array]) -> Any:
+    leaves = []
+    for group, offset, shape in self.leaves:
+      buf = flat[group]
+      size = int(np.prod(shape, dtype=np.int64))
+      if size == buf.shape[0]:
+        part = buf
+      else:
+        part = jax.lax.slice(buf, (offset,), (offset + size,))
+      leaves.append(jnp.reshape(part, shape))
+    return jax.tree.unflatten(self.treedef, leaves)
+
+  def _concat(self, tree: Any) -> dict[str, jax.Array]:
+    leaves = jax.tree.leaves(tree)
+    return {name: jnp.concatenate([jnp.ravel(leaves[i])
+                                   for i in self._members(name)])
+            for name in self.groups}
+
+
+# The transpose of a slice is a pad to the whole buffer, so the gradient of n
+# views would be n buffer-sized pads summed: O(n · size) work. The cotangents
+# of the views are concatenated instead.
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _views(layout: FlatLayout, flat: dict[str, jax.Array]) -> Any:
+  return layout._slices(flat)  # pylint: disable=protected-access
+
+
+def _views_fwd(layout, flat):
+  return layout._slices(flat), None  # pylint: disable=protected-access
+
+
+def _views_bwd(layout, _, cotangents):
+  return (layout._concat(cotangents),)  # pylint: disable=protected-access
+
+
+_views.defvjp(_views_fwd, _views_bwd)
+
+
+def flat_layout(tree: Any,
+                own_buffer_above: Optional[int] = OWN_BUFFER_ABOVE
+                ) -> FlatLayout:
+  """The :class:`FlatLayout` of a pytree of arrays: one buffer per dtype.
+
+  .. code-block:: text
+
+    flat[d]   = concat(ravel(x) for each leaf x of dtype d, in tree order)
+    flat[d#i] = ravel(x_i)   for a leaf with more than own_buffer_above elements
+
+  Leaves keep their dtypes: bfloat16, float16 and float32 leaves go to three
+  buffers. A large leaf keeps a buffer of its own (named ``'<dtype>#<leaf
+  index>'``): it already runs at full bandwidth, and a buffer of its own is a
+  free reshape where a slice of a shared one would be a copy. Only shapes and
+  dtypes are read, so ``tree`` may hold :class:`jax.ShapeDtypeStruct` leaves.
+
+  Args:
+    tree: a pytree of arrays (typically the params).
+    own_buffer_above: leaves with more elements than this keep their own
+      buffer (default ``2**18``, 1 MiB of float32); None puts every leaf in
+      its dtype's buffer.
+
+  Returns:
+    A hashable :class:`FlatLayout`.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, gradtx, gradtx.fast
+    >>> params = {'b': jnp.zeros(3), 'w': jnp.ones((3, 2), jnp.bfloat16)}
+    >>> layout = gradtx.fast.flat_layout(params)
+    >>> flat = layout.flatten(params)  # keep this; train it
+    >>> {k: v.shape for k, v in flat.items()}
+    {'float32': (3,), 'bfloat16': (6,)}
+    >>> loss = lambda flat: jnp.sum(layout.unflatten(flat)['b'] ** 2)
+    >>> jax.grad(loss)(flat)['float32']
+    Array([0., 0., 0.], dtype=float32)
+  """
+  if own_buffer_above is not None and (
+      not isinstance(own_buffer_above, int) or own_buffer_above < 0):
+    raise ValueError('own_buffer_above must be None or an int >= 0, got '
+                     f'{own_buffer_above!r}')
+  leaves, treedef = jax.tree.flatten(tree)
+  groups: list[str] = []
+  sizes: dict[str, int] = {}
+  placed = []
+  for i, leaf in enumerate(leaves):
+    name = _group_name(leaf.dtype if hasattr(leaf, 'dtype')
+                       else jnp.result_type(leaf))
+    shape = tuple(int(d) for d in np.shape(leaf))
+    if (own_buffer_above is not None
+        and int(np.prod(shape, dtype=np.int64)) > own_buffer_above):
+      name = f'{name}#{i}'  # a large leaf: a buffer of its own, no copies.
+    if name not in sizes:
+      groups.append(name)
+      sizes[name] = 0
+    placed.append((name, sizes[name], shape))
+    sizes[name] += int(np.prod(shape, dtype=np.int64))
+  return FlatLayout(treedef, tuple(groups), tuple(sizes[g] for g in groups),
+                    tuple(placed))
