@@ -40,11 +40,9 @@ _OPTIONS = ('weight_decay', 'clipnorm', 'clipvalue', 'global_clipnorm',
             'loss_scale_factor', 'gradient_accumulation_steps',
             'exclude_from_weight_decay')
 
-_COMMON_ARGS = """weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
-      ema_momentum, ema_overwrite_frequency, loss_scale_factor,
-      gradient_accumulation_steps, exclude_from_weight_decay: Keras' options
-      common to every optimizer; see
-      :func:`gradtx.compat.keras.keras_optimizer`."""
+_COMMON_ARGS = '\n    '.join(
+    f"{k}: Keras' common option; see :func:`gradtx.compat.keras.keras_optimizer`."
+    for k in _OPTIONS)
 
 
 def _make(name: str, rule, learning_rate, args: dict) -> base.GradientTransformation:
