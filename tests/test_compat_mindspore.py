@@ -4,8 +4,10 @@ MindSpore does not install in the test environment;
 ``tests/golden/make_mindspore.py`` ran it on CPU (see that file to
 regenerate) for 200 steps per case with a per-step learning-rate list. Here
 gradtx replays the same inputs and must follow the stored weights to 1e-5
-relative at every step. ``Lamb`` (no CPU kernel in MindSpore) and the decay
-filter are checked by hand.
+relative at every step. ``Lamb`` and ``LARS`` (no CPU kernel in MindSpore
+2.10: ``LARSUpdate`` fails to select one) and the decay filter are checked by
+hand, LARS against ``lars_v2_update`` and ``nn.LARS.construct`` over 100
+changing-lr steps.
 """
 
 import json
