@@ -89,13 +89,61 @@ def test_adafactor_matches_transformers(options):
   assert_paths_close(path, ref)
 
 
+PLATEAU = [
+    {},
+    {'mode': 'max', 'factor': 0.5, 'patience': 2, 'cooldown': 3, 'min_lr': 0.01},
+    {'threshold': 0.05, 'threshold_mode': 'abs', 'patience': 0, 'eps': 0.005},
+]
+
+
+@pytest.mark.parametrize('kwargs', PLATEAU, ids=[str(i) for i in range(len(PLATEAU))])
+def test_reduce_on_plateau_matches_torch(kwargs):
+  # One metric per scheduler.step(metric): noisy plateaus and improvements.
+  rng = np.random.default_rng(len(kwargs))
+  trend = np.repeat(rng.uniform(-1.0, 1.0, size=20), 10).cumsum() / 10
+  metrics = (trend + 0.3 * rng.normal(size=trend.size)).astype(np.float32)
+  lr = 0.2
+  p = torch.zeros(1, requires_grad=True)
+  opt = torch.optim.SGD([p], lr=lr)
+  sched = hf_opt.get_scheduler('reduce_lr_on_plateau', opt,
+                               scheduler_specific_kwargs=dict(kwargs))
+  ref = []
+  for m in metrics:
+    opt.step()
+    sched.step(float(m))
+    ref.append(opt.param_groups[0]['lr'])
+  assert len(set(ref)) >= 3, ref   # at least two reductions
+  for tx in (hf.get_reduce_on_plateau_schedule(lr, **kwargs),
+             hf.get_scheduler('reduce_lr_on_plateau', lr,
+                              scheduler_specific_kwargs=dict(kwargs))):
+    @jax.jit
+    def run(metrics, tx=tx):
+      def body(s, m):
+        _, s = tx.update(jnp.ones(1), s, value=m)
+        return s, lr * s.scale
+      return jax.lax.scan(body, tx.init(jnp.zeros(1)), metrics)[1]
+    np.testing.assert_allclose(run(jnp.asarray(metrics)), ref, rtol=1e-6)
+
+
+def test_reduce_on_plateau_defaults_are_torch():
+  import inspect
+  ours = inspect.signature(hf.get_reduce_on_plateau_schedule).parameters
+  theirs = inspect.signature(torch.optim.lr_scheduler.ReduceLROnPlateau).parameters
+  for arg in ('mode', 'factor', 'patience', 'threshold', 'threshold_mode', 'cooldown',
+              'min_lr', 'eps'):
+    assert ours[arg].default == theirs[arg].default, arg
+
+
 @pytest.mark.parametrize('make,match', [
     (lambda: hf.Adafactor(lr=0.1), 'relative_step'),
     (lambda: hf.Adafactor(relative_step=False), 'lr'),
     (lambda: hf.Adafactor(relative_step=False, lr=0.1, warmup_init=True), 'warmup_init'),
     (lambda: hf.Adafactor(beta1=1.0), 'beta1'),
     (lambda: hf.get_scheduler('linear', 0.1, 10), 'num_training_steps'),
-    (lambda: hf.get_scheduler('reduce_lr_on_plateau', 0.1), 'not a schedule'),
+    (lambda: hf.get_scheduler('greedy', 0.1), 'not ported'),
+    (lambda: hf.get_reduce_on_plateau_schedule(0.0), 'lr'),
+    (lambda: hf.get_reduce_on_plateau_schedule(0.1, mode='up'), 'mode'),
+    (lambda: hf.get_reduce_on_plateau_schedule(0.1, factor=1.0), 'factor'),
     (lambda: hf.get_scheduler('cosine_with_min_lr', 0.1, 1, 10), 'min_lr'),
 ])
 def test_invalid_arguments_name_themselves(make, match):

@@ -28,27 +28,27 @@ NAMES = [('layer', 'bias'), ('layer', 'weight')]
 
 
 def _keras_path(opt, theta0, coef, noise, sign=1.0, exclude=None):
+  """Keras' trajectory: ``stateless_apply`` under one jitted ``lax.scan``."""
   vs = {n: keras.Variable(theta0[n[0]][n[1]], name=n[1]) for n in NAMES}
   if exclude:
     opt.exclude_from_weight_decay(var_names=exclude)
   variables = [vs[n] for n in NAMES]
   opt.build(variables)
-  out = {n: [] for n in NAMES}
+  cs = [jnp.asarray(coef[a][b]) for a, b in NAMES]
 
   @jax.jit
-  def step(opt_vars, train_vars, grads):
-    return opt.stateless_apply(opt_vars, grads, train_vars)
+  def run(opt_vars, train, noise):
+    def body(carry, r):
+      opt_vars, train = carry
+      grads = [(sign * (c * (w - 0.5) + r_)).astype(jnp.float32)
+               for w, c, r_ in zip(train, cs, r)]
+      train, opt_vars = opt.stateless_apply(opt_vars, grads, train)
+      return (opt_vars, train), train
+    return jax.lax.scan(body, (opt_vars, train), noise)[1]
 
-  opt_vars = [v.value for v in opt.variables]
-  train = [v.value for v in variables]
-  for t in range(len(noise['layer']['bias'])):
-    grads = [jnp.asarray(grad_np(np.asarray(train[k]), coef[n[0]][n[1]],
-                                 noise[n[0]][n[1]][t], sign))
-             for k, n in enumerate(NAMES)]
-    train, opt_vars = step(opt_vars, train, grads)
-    for k, n in enumerate(NAMES):
-      out[n].append(np.asarray(train[k]))
-  return {'layer': {k[1]: np.stack(v) for k, v in out.items()}}
+  path = run([v.value for v in opt.variables], [v.value for v in variables],
+             [jnp.asarray(noise[a][b]) for a, b in NAMES])
+  return {'layer': {b: np.asarray(p) for (_, b), p in zip(NAMES, path)}}
 
 
 def _schedules(kind, lr):

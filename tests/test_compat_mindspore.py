@@ -4,8 +4,10 @@ MindSpore does not install in the test environment;
 ``tests/golden/make_mindspore.py`` ran it on CPU (see that file to
 regenerate) for 200 steps per case with a per-step learning-rate list. Here
 gradtx replays the same inputs and must follow the stored weights to 1e-5
-relative at every step. ``Lamb`` (no CPU kernel in MindSpore) and the decay
-filter are checked by hand.
+relative at every step. ``Lamb`` and ``LARS`` (no CPU kernel in MindSpore
+2.10: ``LARSUpdate`` fails to select one) and the decay filter are checked by
+hand, LARS against ``lars_v2_update`` and ``nn.LARS.construct`` over 100
+changing-lr steps.
 """
 
 import json
@@ -121,3 +123,110 @@ def test_grad_centralization_only_when_shape1_is_a_multiple_of_16():
   u, _ = opt.update(g, opt.init(p), p)
   np.testing.assert_allclose(u['a'], -(g['a'] - g['a'].mean(axis=1, keepdims=True)))
   np.testing.assert_allclose(u['b'], -g['b'])   # MindSpore skips it
+
+
+def _lars_by_hand(kind, steps, lr, wd, eps, coef, use_clip, loss_scale, momentum=0.9,
+                  decayed=lambda n: True, lars_on=lambda n: 'bias' not in n):
+  """MindSpore's nn.LARS (lars_v2_update + nn.LARS.construct) in float64 NumPy."""
+  theta0, coef_, noise = (jax.tree.map(np.asarray, t) for t in
+                          (_tree('theta0'), _tree('coef'), _tree('noise')))
+  w = {n: theta0['layer'][n].astype(np.float64) for n in ('bias', 'weight')}
+  state = {n: np.zeros_like(v) for n, v in w.items()}
+  m2 = {n: np.zeros_like(v) for n, v in w.items()}
+  out = {n: [] for n in w}
+  clipped = []
+  for t in range(steps):
+    for n in w:
+      g = loss_scale * (coef_['layer'][n] * (w[n] - 0.5) + noise['layer'][n][t])
+      g = g / loss_scale
+      if lars_on(n):
+        lam = wd if decayed(n) else 0.0
+        wn, gn = np.linalg.norm(w[n]), np.linalg.norm(g)
+        c = coef * wn / (gn + lam * wn + eps)
+        if use_clip:
+          clipped.append(c / lr[t] > 1.0)
+          c = min(max(c / lr[t], 0.0), 1.0)
+        g = c * (g + lam * w[n])
+      if kind == 'Momentum':
+        state[n] = momentum * state[n] + g
+        w[n] = w[n] - lr[t] * state[n]
+      else:  # Adam, MindSpore's form
+        b1, b2, e = 0.9, 0.999, 1e-8
+        state[n] = b1 * state[n] + (1 - b1) * g
+        m2[n] = b2 * m2[n] + (1 - b2) * g * g
+        k = t + 1
+        w[n] = w[n] - lr[t] * np.sqrt(1 - b2**k) / (1 - b1**k) * state[n] / (np.sqrt(m2[n]) + e)
+      out[n].append(w[n].copy())
+  return {'layer': {n: np.stack(v) for n, v in out.items()}}, np.mean(clipped or [0.0])
+
+
+@pytest.mark.parametrize('kind,use_clip,loss_scale', [
+    ('Momentum', False, 1.0), ('Momentum', True, 8.0), ('Adam', True, 1.0)])
+def test_lars_follows_mindspore_source_by_hand(kind, use_clip, loss_scale):
+  # MindSpore 2.10 has no CPU kernel for LARSUpdate: the oracle is its source.
+  steps, wd, eps = 100, 0.01, 1e-5
+  base_lr = 0.5 if kind == 'Momentum' else 0.05
+  coef = base_lr if use_clip else 0.02   # with the clip binding at 35-50% of steps
+  lr = lr_list(base_lr)[:steps]
+  inner = getattr(msc, kind)
+  tx = msc.LARS(lambda: inner(learning_rate=lr, weight_decay=wd, loss_scale=loss_scale),
+                epsilon=eps, coefficient=coef, use_clip=use_clip)
+  if loss_scale != 1.0:
+    tx = gradtx.chain(gradtx.scale(loss_scale), tx)
+  ref, clipped = _lars_by_hand(kind, steps, lr, wd, eps, coef, use_clip, loss_scale)
+  if use_clip:  # the clip binds at some steps and not at others
+    assert 0.05 < clipped < 0.95, clipped
+  noise = jax.tree.map(lambda x: x[:steps], _tree('noise'))
+  path, _ = run_gradtx(tx, _tree('theta0'), _tree('coef'), noise)
+  assert_paths_close(path, ref, rtol=2e-5, atol=2e-5)
+
+
+def test_lars_groups_filter_and_decay_flags():
+  # Group decay: λ per group (0 for bias); lars_filter keeps only 'weight';
+  # the rejected leaf gets no decay at all (nn.LARS turns the optimizer's off).
+  steps = 60
+  lr = lr_list(0.5)[:steps]
+  tx = msc.LARS(lambda: msc.Momentum(
+      [{'params': 'layer/bias', 'weight_decay': 0.0},
+       {'params': 'layer/weight', 'weight_decay': 0.05}], learning_rate=lr),
+      coefficient=0.02, lars_filter=lambda name: name.endswith('weight'))
+  ref, _ = _lars_by_hand('Momentum', steps, lr, 0.05, 1e-5, 0.02, False, 1.0,
+                      decayed=lambda n: n == 'weight', lars_on=lambda n: n == 'weight')
+  noise = jax.tree.map(lambda x: x[:steps], _tree('noise'))
+  path, _ = run_gradtx(tx, _tree('theta0'), _tree('coef'), noise)
+  assert_paths_close(path, ref, rtol=2e-5, atol=2e-5)
+  # Without LARS the bias would be decayed by the default filter: a different run.
+  plain, _ = run_gradtx(msc.Momentum(learning_rate=lr, weight_decay=0.05),
+                        _tree('theta0'), _tree('coef'), noise)
+  assert not np.allclose(plain['layer']['weight'], ref['layer']['weight'], rtol=1e-3)
+
+
+def test_lars_zero_weight_gives_zero_step():
+  tx = msc.LARS(lambda: msc.SGD(learning_rate=0.1))
+  p = {'w': jnp.zeros(3)}
+  u, _ = tx.update({'w': jnp.ones(3)}, tx.init(p), p)
+  np.testing.assert_array_equal(u['w'], 0.0)   # c = κ·0/(‖g‖ + ε), not a trust ratio of 1
+
+
+@pytest.mark.parametrize('make,match', [
+    (lambda: msc.LARS(msc.Momentum()), 'function that builds'),
+    (lambda: msc.LARS(lambda: None), 'exactly one'),
+    (lambda: msc.LARS(msc.Momentum, coefficient=0.0), 'coefficient'),
+    (lambda: msc.LARS(msc.Momentum, epsilon=-1.0), 'epsilon'),
+    (lambda: msc.LARS(msc.Momentum, use_clip=1), 'use_clip'),
+])
+def test_lars_invalid_arguments_name_themselves(make, match):
+  with pytest.raises(ValueError, match=match):
+    make()
+
+
+def test_lars_bfloat16_params_follow_float32_run():
+  lr = lr_list(0.5)[:40]
+  tx = msc.LARS(lambda: msc.Momentum(learning_rate=lr, weight_decay=0.01), coefficient=0.02)
+  noise = jax.tree.map(lambda x: x[:40], _tree('noise'))
+  p32, _ = run_gradtx(tx, _tree('theta0'), _tree('coef'), noise)
+  p16, _ = run_gradtx(tx, _tree('theta0'), _tree('coef'), noise, dtype=jnp.bfloat16)
+  assert all(x.dtype == jnp.bfloat16 for x in jax.tree.leaves(p16))
+  for a, b in zip(jax.tree.leaves(p16), jax.tree.leaves(p32)):
+    assert not np.allclose(b[-1], b[0], atol=0.05)   # the run moves the weights
+    np.testing.assert_allclose(np.asarray(a, np.float32)[-1], b[-1], atol=0.05)

@@ -26,8 +26,9 @@ parameter to be listed).
 
 The rules were checked against MindSpore 2.10 executed on CPU:
 ``tests/golden/make_mindspore.py`` writes ``tests/golden/mindspore.npz``,
-which ``tests/test_compat_mindspore.py`` replays. ``Lamb`` has no CPU kernel
-in MindSpore, so it follows its documented formula (checked by hand).
+which ``tests/test_compat_mindspore.py`` replays. ``Lamb`` and ``LARS``
+(``LARSUpdate``) have no CPU kernel in MindSpore, so they follow MindSpore's
+formula and source (checked by hand).
 """
 
 from __future__ import annotations
@@ -46,18 +47,23 @@ from gradtx.compat._powers import one_minus_pow
 from gradtx.compat.torch import _momentum as _torch_momentum
 from gradtx.optimizers import _adaptive as _adaptive
 from gradtx.optimizers import _layerwise as _layerwise
-from gradtx.optimizers import _sgd as _sgd
+from gradtx.optimizers import sgd as _sgd_optimizer
 from gradtx.schedules import mindspore as _ms_schedules
 from gradtx import _leafwise
+from gradtx.compat._mindspore_lars import _LARS
+from gradtx.compat._mindspore_lars import LARS as LARS
+from gradtx.compat._mindspore_lars import MindSporeLarsState as MindSporeLarsState
+from gradtx.compat._mindspore_lars import scale_by_mindspore_lars as scale_by_mindspore_lars
 from gradtx.transforms import constraints as _constraints
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import scaling as _scaling
 from gradtx import _masking
-from gradtx.wrappers import _param_groups as _groups
+from gradtx.wrappers import param_groups as _param_groups
 
 __all__ = ['Momentum', 'SGD', 'Adam', 'AdamWeightDecay', 'RMSProp', 'Adagrad',
            'Lamb', 'scale_by_mindspore_adam', 'MindSporeAdamState',
            'mindspore_nesterov_momentum', 'MindSporeNesterovState',
+           'LARS', 'scale_by_mindspore_lars', 'MindSporeLarsState',
            'FixedLossScaleManager', 'DynamicLossScaleManager']
 
 Params = Optional[Sequence[dict]]
@@ -103,8 +109,18 @@ def _optimizer(core: Callable[..., base.GradientTransformation], params: Params,
   _checks.check_non_negative('weight_decay', weight_decay)
   _checks.check_positive('loss_scale', loss_scale)
 
+  lars = _LARS.get()
+  if lars is not None:  # inside LARS(...): it takes over decay and loss scale
+    lars['used'] += 1
+
   def build(lr, wd, mask, centralize):
     lr = _learning_rate(lr)
+    if lars is not None:
+      pre = [_scaling.scale(1.0 / loss_scale)] if loss_scale != 1.0 else []
+      pre.append(scale_by_mindspore_lars(
+          lr if lars['use_clip'] else 0.0, wd, lars['epsilon'], lars['coefficient'],
+          lars['use_clip'], lars['lars_filter'], mask))
+      return base.chain(*pre, *_prep(0.0, 1.0, None, centralize), core(lr, 0.0, None))
     if decay_in_core:
       return base.chain(*_prep(0.0, loss_scale, None, centralize), core(lr, wd, mask))
     return base.chain(*_prep(wd, loss_scale, mask, centralize), core(lr, 0.0, None))
@@ -131,7 +147,7 @@ def _optimizer(core: Callable[..., base.GradientTransformation], params: Params,
   def factory(learning_rate, weight_decay=weight_decay, centralize=False):
     return build(learning_rate, weight_decay, None, centralize)
 
-  return _groups.param_groups(groups, factory,
+  return _param_groups(groups, factory,
                               learning_rate=_learning_rate(learning_rate),
                               weight_decay=weight_decay)
 
@@ -229,7 +245,7 @@ def Momentum(params: Params = None, learning_rate: Any = 0.1,  # pylint: disable
     if use_nesterov:
       return base.chain(mindspore_nesterov_momentum(momentum),
                         _scaling.scale_by_learning_rate(lr))
-    return _sgd.sgd(lr, momentum)
+    return _sgd_optimizer(lr, momentum)
 
   return _optimizer(core, params, learning_rate, weight_decay, loss_scale)
 

@@ -15,11 +15,13 @@ from gradtx.compat.hf.optimization import get_cosine_with_min_lr_schedule_with_w
 from gradtx.compat.hf.optimization import get_inverse_sqrt_schedule as get_inverse_sqrt_schedule
 from gradtx.compat.hf.optimization import get_linear_schedule_with_warmup as get_linear_schedule_with_warmup
 from gradtx.compat.hf.optimization import get_polynomial_decay_schedule_with_warmup as get_polynomial_decay_schedule_with_warmup
+from gradtx.compat.hf.optimization import get_reduce_on_plateau_schedule as get_reduce_on_plateau_schedule
 from gradtx.compat.hf.optimization import get_scheduler as get_scheduler
 from gradtx.compat.hf.optimization import get_wsd_schedule as get_wsd_schedule
 
 __all__ = [
     'optimization', 'Adafactor', 'AdafactorState', 'get_scheduler',
+    'get_reduce_on_plateau_schedule',
     'get_constant_schedule', 'get_constant_schedule_with_warmup',
     'get_linear_schedule_with_warmup', 'get_cosine_schedule_with_warmup',
     'get_cosine_with_hard_restarts_schedule_with_warmup',

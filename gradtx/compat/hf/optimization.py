@@ -140,21 +140,95 @@ _BY_NAME = {
 }
 
 
+def get_reduce_on_plateau_schedule(
+    lr: float = 1.0,
+    mode: str = 'min',
+    factor: float = 0.1,
+    patience: int = 10,
+    threshold: float = 1e-4,
+    threshold_mode: str = 'rel',
+    cooldown: int = 0,
+    min_lr: float = 0.0,
+    eps: float = 1e-8,
+) -> base.GradientTransformationExtraArgs:
+  r"""``get_reduce_on_plateau_schedule``: PyTorch's ``ReduceLROnPlateau``.
+
+  Hugging Face returns ``torch.optim.lr_scheduler.ReduceLROnPlateau`` with
+  its defaults; here it is
+  :func:`gradtx.stateful_schedules.torch_reduce_on_plateau`, a transformation
+  that multiplies the updates by a scale starting at 1. Chain it after an
+  optimizer whose learning rate is ``lr`` and pass the monitored metric as
+  ``value=`` to ``update`` (one call per ``scheduler.step(metric)``):
+
+  .. code-block:: text
+
+    best, bad: as ReduceLROnPlateau (mode, threshold, threshold_mode, cooldown)
+    when bad > patience:  η ← max(η·factor, min_lr) unless that changes η by ≤ eps
+    η = lr·scale;   u = scale·u_optimizer
+
+  ``min_lr`` and ``eps`` are learning rates, as in PyTorch; they become the
+  scales ``min_lr/lr`` and ``eps/lr``.
+
+  Args:
+    lr: the optimizer's learning rate (``> 0``), which ``min_lr`` and ``eps``
+      are measured against.
+    mode: ``'min'`` or ``'max'``.
+    factor: ``(0, 1)``, the reduction.
+    patience: bad evaluations tolerated, ``≥ 0``.
+    threshold: the improvement threshold, ``≥ 0``.
+    threshold_mode: ``'rel'`` or ``'abs'``.
+    cooldown: evaluations ignored after a reduction, ``≥ 0``.
+    min_lr: the lowest learning rate, ``≥ 0`` (one number: one group).
+    eps: reductions of the learning rate by at most this are skipped.
+
+  Returns:
+    A :class:`~gradtx.GradientTransformationExtraArgs` whose state is a
+    :class:`~gradtx.ReduceLROnPlateauState`; ``update`` needs ``value=``.
+
+  Example:
+    >>> import jax.numpy as jnp, gradtx
+    >>> from gradtx.compat import hf
+    >>> opt = gradtx.chain(gradtx.sgd(0.1),
+    ...                    hf.get_reduce_on_plateau_schedule(0.1, patience=1))
+    >>> p = jnp.zeros(1)
+    >>> s = opt.init(p)
+    >>> for loss in [1.0, 1.0, 1.0]:
+    ...   u, s = opt.update(jnp.ones(1), s, p, value=loss)
+    >>> u   # the rate is now 0.1·0.1
+    Array([-0.01], dtype=float32)
+
+  References:
+    ``transformers.get_reduce_on_plateau_schedule``,
+    ``torch.optim.lr_scheduler.ReduceLROnPlateau``.
+  """
+  from gradtx.stateful_schedules import plateau as _plateau  # pylint: disable=g-import-not-at-top
+  _checks.check_positive('lr', lr)
+  _checks.check_non_negative('min_lr', min_lr)
+  _checks.check_non_negative('eps', eps)
+  return _plateau.torch_reduce_on_plateau(
+      mode=mode, factor=factor, patience=patience, threshold=threshold,
+      threshold_mode=threshold_mode, cooldown=cooldown, min_scale=min_lr / lr,
+      eps=eps / lr)
+
+
 def get_scheduler(
     name: str,
     lr: Any,
     num_warmup_steps: Optional[int] = None,
     num_training_steps: Optional[int] = None,
     scheduler_specific_kwargs: Optional[dict] = None,
-) -> base.Schedule:
+) -> Any:
   """``get_scheduler``: a schedule by its ``lr_scheduler_type`` name.
 
   The names are those of ``transformers.SchedulerType``: ``'linear'``,
   ``'cosine'``, ``'cosine_with_restarts'``, ``'polynomial'``, ``'constant'``,
   ``'constant_with_warmup'``, ``'inverse_sqrt'``, ``'cosine_with_min_lr'``,
   ``'cosine_warmup_with_min_lr'``, ``'warmup_stable_decay'``.
-  ``'reduce_lr_on_plateau'`` and ``'greedy'`` depend on the loss, so they are
-  not schedules: use :func:`gradtx.stateful_schedules.torch_reduce_on_plateau`.
+  ``'reduce_lr_on_plateau'`` reacts to the loss, so, as in transformers (which
+  returns a ``ReduceLROnPlateau`` for it), it gives something else: the
+  transformation of :func:`get_reduce_on_plateau_schedule` (built with ``lr``
+  and ``scheduler_specific_kwargs``), to chain after the optimizer.
+  ``'greedy'`` (a layer-wise greedy search) is not ported.
 
   The rule is that of the named schedule: ``get_scheduler(name, lr, ...)(t)
   = lr · λ_name(t)``, with ``λ_name`` the multiplier of
@@ -170,7 +244,8 @@ def get_scheduler(
       ``lr_end``, ``min_lr_rate``, ...).
 
   Returns:
-    A function of the step count.
+    A function of the step count (for ``'reduce_lr_on_plateau'``, a
+    transformation updated with ``value=``).
 
   Example:
     >>> from gradtx.compat.hf import get_scheduler
@@ -182,10 +257,12 @@ def get_scheduler(
     ``transformers.get_scheduler``.
   """
   name = getattr(name, 'value', name)
-  if name in ('reduce_lr_on_plateau', 'greedy'):
+  if name == 'reduce_lr_on_plateau':
+    return get_reduce_on_plateau_schedule(lr, **(scheduler_specific_kwargs or {}))
+  if name == 'greedy':
     raise ValueError(
-        f'{name!r} reacts to the loss and is not a schedule: use '
-        'gradtx.stateful_schedules.torch_reduce_on_plateau (a transformation) instead')
+        "'greedy' reacts to the loss layer by layer and is not ported; "
+        "'reduce_lr_on_plateau' gives a transformation (get_reduce_on_plateau_schedule)")
   if name not in _BY_NAME:
     raise ValueError(f'name must be one of {sorted(_BY_NAME)}, got {name!r}')
   fn, warmup, training = _BY_NAME[name]

@@ -40,12 +40,9 @@ _OPTIONS = ('weight_decay', 'clipnorm', 'clipvalue', 'global_clipnorm',
             'loss_scale_factor', 'gradient_accumulation_steps',
             'exclude_from_weight_decay')
 
-# Keras' options common to every optimizer, one Args entry each (the docs
-# site's Napoleon parser wants one name per entry).
 _COMMON_ARGS = '\n    '.join(
-    f'{name}: a Keras option common to every optimizer; see '
-    ':func:`gradtx.compat.keras.keras_optimizer`.'
-    for name in ('weight_decay', 'clipnorm', 'clipvalue', 'global_clipnorm', 'use_ema', 'ema_momentum', 'ema_overwrite_frequency', 'loss_scale_factor', 'gradient_accumulation_steps', 'exclude_from_weight_decay'))
+    f"{k}: Keras' common option; see :func:`gradtx.compat.keras.keras_optimizer`."
+    for k in _OPTIONS)
 
 
 def _make(name: str, rule, learning_rate, args: dict) -> base.GradientTransformation:

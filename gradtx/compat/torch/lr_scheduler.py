@@ -240,8 +240,14 @@ def CyclicLR(  # pylint: disable=invalid-name
   where :math:`\eta(t) = \eta_{base} + (\eta_{max} - \eta_{base})h(t)g(\cdot)`.
 
   Args:
-    base_lr, max_lr, step_size_up, step_size_down: as :func:`gradtx.cyclic_lr`.
-    mode, gamma, scale_fn, scale_mode: as :func:`gradtx.cyclic_lr`.
+    base_lr: as in :func:`gradtx.cyclic_lr`.
+    max_lr: as in :func:`gradtx.cyclic_lr`.
+    step_size_up: as in :func:`gradtx.cyclic_lr`.
+    step_size_down: as in :func:`gradtx.cyclic_lr`.
+    mode: as in :func:`gradtx.cyclic_lr`.
+    gamma: as in :func:`gradtx.cyclic_lr`.
+    scale_fn: as in :func:`gradtx.cyclic_lr`.
+    scale_mode: as in :func:`gradtx.cyclic_lr`.
     cycle_momentum: also return the momentum schedule.
     base_momentum: the momentum at the top of the rate.
     max_momentum: the momentum at the bottom of the rate.

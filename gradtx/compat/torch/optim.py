@@ -33,7 +33,7 @@ from gradtx.transforms import adam as _gadam
 from gradtx.transforms import decay as _decay
 from gradtx.transforms import rms as _rms
 from gradtx.transforms import scaling as _scaling
-from gradtx.wrappers import _param_groups as _groups
+from gradtx.wrappers import param_groups as _param_groups
 
 __all__ = ['SGD', 'Adam', 'AdamW', 'NAdam', 'RAdam', 'Adamax', 'Adagrad',
            'Adadelta', 'RMSprop', 'Rprop', 'ASGD']
@@ -68,7 +68,7 @@ def _grouped(ctor: Callable[..., Any], params: Groups, kwargs: dict):
   def factory(learning_rate, **overrides):
     return ctor(None, **{**kwargs, 'lr': learning_rate, **overrides})
 
-  return _groups.param_groups(params, factory, learning_rate=kwargs['lr'])
+  return _param_groups(params, factory, learning_rate=kwargs['lr'])
 
 
 def _finish(parts: list, lr: Any) -> base.GradientTransformationExtraArgs:
