@@ -99,6 +99,11 @@ def _battery_scenarios() -> list[Scenario]:
   from tests.cases import all_cases  # pylint: disable=g-import-not-at-top
   out = []
   for case in all_cases():
+    # Orbax refuses GaLore's zero-size projectors; gradtx.distributed wrapper
+    # states live on a mesh (tests/test_distributed.py). See
+    # tests/test_checkpoint_orbax.py.
+    if case.name == 'galore' or case.name.startswith(('zero_', 'agreed_')):
+      continue
     opt = case.make(lr_schedule)
     out.append(Scenario(f'battery/{case.name}', opt, plain_step(opt)))
   return out

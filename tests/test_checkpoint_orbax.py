@@ -61,17 +61,30 @@ def random_values(tree, seed=0):
   return jax.tree.map(leaf, tree)
 
 
-def battery_states():
+# Battery cases whose state this file does not round-trip through Orbax.
+NOT_THROUGH_ORBAX = {
+    'galore': 'GaLore keeps zero-size projectors for leaves it does not '
+              'project, and Orbax refuses zero-size arrays '
+              '(docs/checkpointing.md)',
+}
+# gradtx.distributed wrappers: their states live on a device mesh; their
+# restore targets are tested in tests/test_distributed.py.
+MESH_CASES = ('zero_', 'agreed_')
+
+
+def battery_states(exclude=()):
   """``params, {case name: (optimizer, state with random values)}``."""
   from tests.cases import all_cases  # pylint: disable=g-import-not-at-top
   params = scenarios.make_params()
   return params, {case.name: (opt, random_values(opt.init(params), i))
                   for i, case in enumerate(all_cases())
+                  if case.name not in exclude
+                  and not case.name.startswith(MESH_CASES)
                   for opt in [case.make(0.01)]}
 
 
 def test_every_battery_state_round_trips_with_its_classes(tmp_path):
-  params, states = battery_states()
+  params, states = battery_states(exclude=NOT_THROUGH_ORBAX)
   tree = {n: s for n, (_, s) in states.items()}
   mngr = ocp.CheckpointManager(tmp_path)
   assert checkpoint.save(mngr, 3, tree)

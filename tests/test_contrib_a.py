@@ -650,32 +650,3 @@ def test_low_precision_inputs_stay_low_precision_and_track_float32(name):
     for leaf in jax.tree.leaves(state):
       if jnp.issubdtype(leaf.dtype, jnp.floating) and leaf.ndim > 0:
         assert leaf.dtype in (dtype, jnp.float32), leaf.dtype
-
-
-# ---------------------------------------------------------------------------
-# Docstrings (tests/test_docstrings.py audits gradtx.contrib once it is wired).
-# ---------------------------------------------------------------------------
-def test_docstrings_of_part_a_follow_the_house_rules():
-  import inspect  # pylint: disable=g-import-not-at-top
-  from tests import test_docstrings as td  # pylint: disable=g-import-not-at-top
-  for name in contrib._PART_A:  # pylint: disable=protected-access
-    obj = getattr(contrib, name)
-    doc = inspect.getdoc(obj) or ''
-    summary = doc.splitlines()[0] if doc else ''
-    assert summary.endswith('.') and len(summary) <= 100, name
-    assert not summary.startswith(name + '('), f'{name}: generated docstring'
-    if not inspect.isfunction(obj):
-      continue
-    assert '>>>' in (td._section(doc, 'Examples?') or ''), name
-    assert td._section(doc, 'Returns?') is not None, name
-    if name not in ('reduce_on_plateau', 'schedule_free_eval_params'):
-      assert (td._section(doc, 'References?') or '').strip(), name
-      body = re.split(r'^(?:Args|Returns|Examples?|References?):\s*$', doc,
-                      flags=re.M)[0]
-      assert td._FORMULA.search(body), f'{name}: no update rule'
-    documented = set()
-    for head in re.findall(r'^\s+([*\w]+(?:,\s*[*\w]+)*)\s*(?:\(.*?\))?:',
-                           td._section(doc, 'Args') or '', re.M):
-      documented.update(n.strip() for n in head.split(','))
-    missing = [a for a in td._arguments(obj) if a not in documented]
-    assert not missing, f'{name}: Args: does not list {missing}'

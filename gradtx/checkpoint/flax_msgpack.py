@@ -16,6 +16,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from gradtx.distributed import zero as _zero
 from gradtx.mixed_precision import loss_scale as _loss_scale
 
 _LOSS_SCALES = (
@@ -27,6 +28,8 @@ _LOSS_SCALES = (
 
 def _array_fields(obj: Any) -> list[str]:
   """The fields of a registered dataclass that hold arrays (not static)."""
+  if isinstance(obj, _zero.ZeroState):  # registered with explicit data fields
+    return ['inner_state']
   return [f.name for f in dataclasses.fields(obj)
           if not f.metadata.get('static', False)]
 
@@ -93,7 +96,7 @@ def register_flax_serialization() -> None:
     'AddNoiseState'
   """
   from flax import serialization  # pylint: disable=g-import-not-at-top
-  for cls in _LOSS_SCALES:
+  for cls in _LOSS_SCALES + (_zero.ZeroState,):
     if not serialization.is_serializable(cls):
       serialization.register_serialization_state(
           cls, _loss_scale_to_state_dict, _loss_scale_from_state_dict)
