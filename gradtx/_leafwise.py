@@ -125,8 +125,8 @@ def no_op_updates(updates: Any) -> Any:
   applying them leaves every bit of the params unchanged. ``None`` leaves stay
   ``None``.
   """
+  # full_like (not full) keeps a leaf's manual-axis type inside shard_map.
   return jax.tree.map(
-      lambda u: None if u is None
-      else jnp.full(jnp.shape(u), -0.0, jnp.result_type(u)),
+      lambda u: None if u is None else jnp.full_like(u, -0.0),
       updates, is_leaf=lambda x: x is None,
   )
