@@ -4,7 +4,7 @@
     python benchmarks/bench_fast.py --quick         # a smoke run, small sizes
 
 Prints a Markdown table (paste it into benchmarks/README.md) and writes
-benchmarks/fast_path.png: step and compile time against the leaf count for
+docs/img/fast_path.png: step and compile time against the leaf count for
 Optax, gradtx (ordinary, fused on tree params, and flat params) and PyTorch
 CPU AdamW (foreach and fused).
 
@@ -232,8 +232,8 @@ def main(argv=None):
                   help='optimizers for which the update table also times '
                        'fused(opt) on tree params (its compile is the slow '
                        'part of the run)')
-  ap.add_argument('--png', default=os.path.join(os.path.dirname(__file__),
-                                                'fast_path.png'))
+  ap.add_argument('--png', default=os.path.join(
+      os.path.dirname(__file__), '..', 'docs', 'img', 'fast_path.png'))
   args = ap.parse_args(argv)
   quick = args.quick
   reps = 3 if quick else args.repeats
