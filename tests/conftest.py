@@ -30,6 +30,9 @@ def _jit_cache_works() -> bool:
   return f._cache_size() == 1  # pylint: disable=protected-access
 
 
+_REPORTED: list = []
+
+
 @pytest.fixture(autouse=True)
 def _jit_cache_is_left_working(request):
   """A test must not leave JAX's jit cache disabled for the tests after it.
@@ -39,9 +42,7 @@ def _jit_cache_is_left_working(request):
   them fail far from the cause. This names the culprit instead.
   """
   yield
-  if not _jit_cache_works():
-    path = os.environ.get('GRADTX_JIT_CULPRIT_FILE')
-    if path:
-      with open(path, 'a') as f:
-        f.write(request.node.nodeid + '\n')
-    pytest.fail(f'{request.node.nodeid} left the jit dispatch cache disabled')
+  if _REPORTED or _jit_cache_works():
+    return
+  _REPORTED.append(request.node.nodeid)  # report the first culprit only
+  pytest.fail(f'{request.node.nodeid} left the jit dispatch cache disabled')
