@@ -94,9 +94,13 @@ def test_elementwise_matches_tree_path(name):
   layout = flat_layout(params)
   flat_want = jax.tree.map(
       lambda x: x, jax.tree.leaves(want_state))
-  flat_got = jax.tree.leaves(got_state)
+  assert isinstance(got_state, gradtx.fast.FusedState)
+  flat_got = jax.tree.leaves(got_state.inner_state)
   assert len(flat_got) <= len(flat_want)
   assert any(x.shape == (layout.sizes[0],) for x in flat_got)
+  # The offsets travel as data and come back unchanged.
+  assert [int(o) for o in got_state.offsets] == [
+      offset for _, offset, _ in layout.leaves]
 
 
 def test_clip_then_adamw_matches_to_1e6():
@@ -202,10 +206,10 @@ def test_mixed_dtypes_keep_their_dtypes_and_match():
     assert got[k].dtype == params[k].dtype
     np.testing.assert_array_equal(np.asarray(got[k], np.float32),
                                   np.asarray(want[k], np.float32))
-  mu = state[0].mu
+  mu = state.inner_state[0].mu
   assert sorted(mu) == ['bfloat16', 'float16', 'float32']
   assert all(v.dtype == jnp.float32 for v in mu.values())  # mu_dtype applies
-  nu = state[0].nu
+  nu = state.inner_state[0].nu
   assert {k: v.dtype.name for k, v in nu.items()} == {
       'float32': 'float32', 'bfloat16': 'bfloat16', 'float16': 'float16'}
   layout = flat_layout(params)
@@ -385,3 +389,89 @@ def test_large_leaves_keep_their_own_buffers():
   assert flat_layout(params).groups == ('float32', 'bfloat16')
   with pytest.raises(ValueError, match='own_buffer_above'):
     flat_layout(params, own_buffer_above=-1)
+
+
+def _distinct_kernels(fn, *args):
+  """Kernels XLA:CPU has to compile: fused computations, up to renaming."""
+  text = jax.jit(fn).lower(*args).compile().as_text()
+  bodies = re.findall(r'\n%(?:fused|wrapped)_\w+[^\n]*\{\n(.*?)\n\}', text,
+                      re.S)
+  assert bodies
+  return len({re.sub(r'%[\w.\-]+', '%x',
+                     re.sub(r', metadata=\{[^}]*\}', '', b)) for b in bodies})
+
+
+def _mlp(n):
+  return {f'l{i:03d}': {'w': jnp.full((4, 4), 0.1 * i), 'b': jnp.zeros(4)}
+          for i in range(n)}
+
+
+def _mlp_loss(params, x):
+  for i in range(len(params)):
+    x = jnp.tanh(x @ params[f'l{i:03d}']['w'] + params[f'l{i:03d}']['b'][None])
+  return jnp.sum(x)
+
+
+def test_views_and_split_share_one_kernel_per_shape():
+  # Compile time on XLA:CPU grows with the number of distinct kernels. The
+  # views of a flat layout and the split of fused(opt) slice at runtime
+  # offsets, so the distinct kernels do not grow with the leaf count.
+  x = jnp.ones((2, 4))
+  views, split, static = {}, {}, {}
+  for n in (6, 30):
+    params = _mlp(n)
+    layout = flat_layout(params)
+    flat = layout.flatten(params)
+    views[n] = _distinct_kernels(
+        jax.grad(lambda f, x: _mlp_loss(layout.unflatten(f), x)), flat, x)
+    # The contrast: slices at constant offsets are one kernel each.
+    static[n] = _distinct_kernels(
+        jax.grad(lambda f, x: _mlp_loss(_static_views(layout, f), x)), flat, x)
+    opt = fused(gradtx.adamw(1e-3))
+    split[n] = _update_fusions_distinct(opt, params)
+  assert views[30] == views[6], views
+  assert split[30] == split[6], split
+  assert static[30] >= static[6] + 24, static
+
+
+def _static_views(layout, flat):
+  leaves = [flat[g][o:o + int(np.prod(shape))].reshape(shape)
+            for g, o, shape in layout.leaves]
+  return jax.tree.unflatten(layout.treedef, leaves)
+
+
+def _update_fusions_distinct(opt, params):
+  state = opt.init(params)
+
+  def step(params, state, grads):
+    updates, state = opt.update(grads, state, params)
+    return gradtx.apply_updates(params, updates), state
+
+  return _distinct_kernels(step, params, state, params)
+
+
+@pytest.mark.parametrize('first', [-1.0, -0.0, float('nan'), -float('inf'),
+                                   3.0e38])
+def test_views_are_exact_whatever_the_data(first):
+  # The views' offsets pass through a loop guarded by the first element's
+  # bits; any value there (sign bit set, NaN, infinities) leaves them exact.
+  params = _params((jnp.float32, jnp.bfloat16))
+  layout = flat_layout(params)
+  flat = layout.flatten(params)
+  flat['float32'] = flat['float32'].at[0].set(first)
+  got = jax.jit(layout.unflatten)(flat)
+  for (group, offset, shape), leaf in zip(layout.leaves, jax.tree.leaves(got)):
+    size = int(np.prod(shape))
+    want = np.asarray(flat[group][offset:offset + size], np.float32)
+    np.testing.assert_array_equal(np.asarray(leaf, np.float32).ravel(), want)
+
+
+def test_offsets_are_static_for_buffers_beyond_int32():
+  tree = {'a': jax.ShapeDtypeStruct((2**31,), jnp.int8),
+          'b': jax.ShapeDtypeStruct((3,), jnp.int8)}
+  layout = flat_layout(tree, own_buffer_above=None)
+  assert layout.offsets() == (0, 2**31)
+  small = flat_layout(_params())
+  assert all(o.dtype == jnp.int32 for o in small.offsets())
+  with pytest.raises(TypeError, match='offsets'):
+    small.split(small.flatten(_params()), small.offsets()[:2])

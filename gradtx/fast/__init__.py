@@ -8,6 +8,7 @@ See ``docs/performance-fast-path.md``.
 
 from gradtx.base import ELEMENTWISE_NAMES as ELEMENTWISE_NAMES
 from gradtx.base import is_elementwise as is_elementwise
+from gradtx.fast.fused import FusedState as FusedState
 from gradtx.fast.fused import fused as fused
 from gradtx.fast.layout import FlatLayout as FlatLayout
 from gradtx.fast.layout import flat_layout as flat_layout
@@ -15,6 +16,7 @@ from gradtx.fast.layout import flat_layout as flat_layout
 __all__ = [
     'ELEMENTWISE_NAMES',
     'FlatLayout',
+    'FusedState',
     'flat_layout',
     'fused',
     'is_elementwise',

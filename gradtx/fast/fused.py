@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, NamedTuple, Optional
+
+import jax
 
 from gradtx import base
 from gradtx.fast import layout as _layout
+
+
+class FusedState(NamedTuple):
+  """State of :func:`fused` on tree params.
+
+  Attributes:
+    inner_state: the inner optimizer's state, built on the flat buffers.
+    offsets: each leaf's start in its buffer (int32 scalars). They travel as
+      data so that XLA compiles the split of the update into one kernel per
+      leaf shape instead of one per leaf.
+  """
+  inner_state: Any
+  offsets: tuple[jax.Array, ...]
 
 
 def fused(
@@ -61,7 +76,7 @@ def fused(
     >>> params = {'b': jnp.zeros(2), 'w': jnp.ones((2, 2))}
     >>> opt = gradtx.fast.fused(gradtx.adam(0.1))
     >>> state = opt.init(params)
-    >>> list(state[0].mu)  # one buffer per dtype
+    >>> list(state.inner_state[0].mu)  # one buffer per dtype
     ['float32']
     >>> u, state = opt.update(params, state)
     >>> u['w']
@@ -88,14 +103,18 @@ def fused(
   if layout is None:
 
     def init_fn(params):
-      return inner.init(_layout.flat_layout(params).flatten(params))
+      tree_layout = _layout.flat_layout(params)
+      return FusedState(inner.init(tree_layout.flatten(params)),
+                        tree_layout.offsets())
 
     def update_fn(updates, state, params=None, **extra_args):
       tree_layout = _layout.flat_layout(updates)
       flat_params = None if params is None else tree_layout.flatten(params)
-      flat, state = inner.update(
-          tree_layout.flatten(updates), state, flat_params, **extra_args)
-      return tree_layout.unflatten(flat), state
+      flat, inner_state = inner.update(
+          tree_layout.flatten(updates), state.inner_state, flat_params,
+          **extra_args)
+      return (tree_layout.split(flat, state.offsets),
+              FusedState(inner_state, state.offsets))
 
     return base.transformation_with_extra_args(
         'fused', init_fn, update_fn, elementwise=True)
