@@ -47,9 +47,10 @@ def fused(
   Two ways to use it:
 
   * ``layout=None``: params and gradients are ordinary trees. The state is
-    flat; gradients are concatenated and updates split on every step. The
-    step is faster, but the concatenation and the split are two ops per leaf
-    for XLA to compile.
+    a :class:`FusedState`: the inner state on the flat buffers, and the
+    leaves' offsets in them. Gradients are concatenated and updates split on
+    every step, a copy per leaf each way; the offsets travel as data, so the
+    split compiles to one kernel per leaf *shape*, not one per leaf.
   * ``layout=flat_layout(params)``: params and gradients are the flat dicts
     of :meth:`FlatLayout.flatten` (the model reads
     ``layout.unflatten(flat)`` inside the loss). Elementwise optimizers then
@@ -60,8 +61,9 @@ def fused(
   Leaves keep their dtypes (one buffer per dtype; a leaf of more than
   ``2**18`` elements keeps a buffer of its own, see :func:`flat_layout`);
   ``mu_dtype`` and the like
-  apply to the buffers as they would to the leaves. The state is the inner
-  state built on the buffers: a plain pytree of arrays.
+  apply to the buffers as they would to the leaves. The state is a plain
+  pytree of arrays: a :class:`FusedState` with tree params, the inner state
+  itself with flat params.
 
   Args:
     inner: the optimizer or transformation to run.
