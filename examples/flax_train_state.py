@@ -9,7 +9,9 @@ Optax one, so Flax code takes it unchanged wherever it expects ``tx``:
   ``optimizer.update(model, grads)``.
 
 Both models are small MLPs trained on scikit-learn's digits (no download).
-Run with ``python examples/flax_train_state.py [--steps N]``.
+Run with ``python examples/flax_train_state.py [--steps N] [--fast]``;
+``--fast`` wraps both optimizers in ``gradtx.fast.fused`` (one flat buffer
+per dtype for the optimizer state), and nothing else changes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 import gradtx
+import gradtx.fast
 
 
 def load_data(seed: int = 0):
@@ -73,7 +76,7 @@ def linen_step(state: train_state.TrainState, x, y):
   return state.apply_gradients(grads=grads), loss
 
 
-def train_linen(steps: int, seed: int = 0) -> float:
+def train_linen(steps: int, seed: int = 0, fast: bool = False) -> float:
   x_train, x_test, y_train, y_test = load_data(seed)
   model = LinenMLP()
   params = model.init(jax.random.PRNGKey(seed), x_train[:1])['params']
@@ -81,7 +84,12 @@ def train_linen(steps: int, seed: int = 0) -> float:
       0.0, 3e-3, warmup_steps=max(1, steps // 20), decay_steps=steps)
   tx = gradtx.chain(gradtx.clip_by_global_norm(1.0),
                     gradtx.adamw(schedule, weight_decay=1e-4))
+  if fast:
+    tx = gradtx.fast.fused(tx)  # the one-line switch to the fast path
   state = train_state.TrainState.create(apply_fn=model.apply, params=params, tx=tx)
+  if fast:
+    print(f'optimizer state: {type(state.opt_state).__name__}, buffers '
+          f'{list(state.opt_state.inner_state[1][0].mu)}')
   for x, y in batches(x_train, y_train, 128, steps, seed):
     state, loss = linen_step(state, x, y)
   logits = model.apply({'params': state.params}, x_test)
@@ -117,10 +125,12 @@ def nnx_step(model: NnxMLP, optimizer: nnx.Optimizer, x, y):
   return loss
 
 
-def train_nnx(steps: int, seed: int = 0) -> float:
+def train_nnx(steps: int, seed: int = 0, fast: bool = False) -> float:
   x_train, x_test, y_train, y_test = load_data(seed)
   model = NnxMLP(nnx.Rngs(seed))
   tx = gradtx.chain(gradtx.clip_by_global_norm(1.0), gradtx.adam(1e-3))
+  if fast:
+    tx = gradtx.fast.fused(tx)
   optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
   for x, y in batches(x_train, y_train, 128, steps, seed):
     loss = nnx_step(model, optimizer, x, y)
@@ -134,8 +144,11 @@ def main(argv=None) -> tuple[float, float]:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('--steps', type=int, default=500)
   parser.add_argument('--seed', type=int, default=0)
+  parser.add_argument('--fast', action='store_true',
+                      help='run the optimizers on flat buffers (gradtx.fast.fused)')
   args = parser.parse_args(argv)
-  return train_linen(args.steps, args.seed), train_nnx(args.steps, args.seed)
+  return (train_linen(args.steps, args.seed, args.fast),
+          train_nnx(args.steps, args.seed, args.fast))
 
 
 if __name__ == '__main__':

@@ -56,6 +56,22 @@ def test_flax_example_linen_and_nnx():
   assert len(accs) == 2 and min(accs) >= 0.9, output
 
 
+def test_quickstart_switches_to_the_fast_path_with_one_flag(tmp_path):
+  output, _ = run_example('quickstart.py', '--fast', '--steps', '300',
+                          '--no-progress', '--out', str(tmp_path / 'c.png'))
+  (acc,) = accuracies(output)
+  assert acc >= 0.95, output
+
+
+def test_flax_example_switches_to_the_fast_path_with_one_flag():
+  pytest.importorskip('flax')
+  output, _ = run_example('flax_train_state.py', '--steps', '100', '--fast')
+  assert "optimizer state: FusedState, buffers ['float32']" in output
+  assert 'nnx + nnx.Optimizer: step 100' in output
+  accs = accuracies(output)
+  assert len(accs) == 2 and min(accs) >= 0.9, output
+
+
 def test_checkpoint_resume_is_bit_identical_after_sigkill(tmp_path):
   pytest.importorskip('orbax.checkpoint')
   out = tmp_path / 'resume.png'
