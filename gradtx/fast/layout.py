@@ -104,9 +104,9 @@ class FlatLayout:
     Inside a jitted function the views are slices and reshapes that XLA fuses
     into their consumers; the loss can read the params from them directly.
     The slices read their offsets as runtime values, so that XLA compiles
-    one kernel per leaf shape, not one per leaf: a deep model compiles
-    about as fast as with tree params. Their gradient is one concatenation
-    of the leaves' cotangents.
+    one kernel per leaf shape, not one per leaf (each view is still one
+    small op of the step). Their gradient is one concatenation of the
+    leaves' cotangents.
 
     Args:
       flat: a dict from group name to a 1-D array, as :meth:`flatten` returns.
