@@ -354,9 +354,16 @@ def _map_params_by_search(init, f, state, rest, is_leaf, transform_non_params,
                           error):
   """:func:`map_params` for an ``init`` that needs the params' structure."""
   state_leaves, state_def = jax.tree.flatten(state, is_leaf=is_leaf)
+  candidates = _param_candidates(state)
+  if rest:  # The extra trees show the params' structure: try it first.
+    leaves, treedef = jax.tree.flatten(rest[0], is_leaf=is_leaf)
+    candidates.insert(0, (treedef, leaves))
   for marker_fn in (_rank4_markers, _rank_preserving_markers):
-    for cand_def, cand_leaves in _param_candidates(state):
-      shapes = marker_fn(cand_leaves)
+    for cand_def, cand_leaves in candidates:
+      try:
+        shapes = marker_fn(cand_leaves)
+      except TypeError:  # leaves of ``rest`` that have no rank
+        continue
       index = {s: i for i, s in enumerate(shapes) if s is not None}
       markers = [jax.ShapeDtypeStruct(s if s is not None else (), 'float32')
                  for s in shapes]
@@ -367,7 +374,10 @@ def _map_params_by_search(init, f, state, rest, is_leaf, transform_non_params,
       probe_leaves, probe_def = jax.tree.flatten(probe, is_leaf=is_leaf)
       if probe_def != state_def:
         continue
-      rest_leaves = [cand_def.flatten_up_to(r) for r in rest]
+      try:  # The extra trees (labels, ...) have the params' structure.
+        rest_leaves = [cand_def.flatten_up_to(r) for r in rest]
+      except (ValueError, TypeError):
+        continue
       new = []
       for p, x in zip(probe_leaves, state_leaves):
         i = index.get(getattr(p, 'shape', None)) if isinstance(
