@@ -257,6 +257,7 @@ def map_params(
     state: the state to map over.
     *rest: more trees shaped like the params (e.g. their partition specs),
       passed to ``f`` as extra arguments: ``f(state_leaf, *rest_leaves)``.
+      When ``init`` needs the params' structure, theirs is tried first.
     is_leaf: passed to the tree traversal of the param-shaped subtrees.
     transform_non_params: optional function for every other leaf.
 
