@@ -226,14 +226,15 @@ def _uniform(n):
   return {f'w{i:04d}': jnp.full((8,), 0.01 * i, jnp.float32) for i in range(n)}
 
 
-def _update_fusions(opt, params):
-  state = opt.init(params)
-
+def _update_step(opt):
   def step(params, state, grads):
     updates, state = opt.update(grads, state, params)
     return gradtx.apply_updates(params, updates), state
+  return step
 
-  return _fusions(step, params, state, params)
+
+def _update_fusions(opt, params):
+  return _fusions(_update_step(opt), params, opt.init(params), params)
 
 
 def test_kernel_count_is_constant_in_the_leaf_count():
@@ -441,13 +442,7 @@ def _static_views(layout, flat):
 
 
 def _update_fusions_distinct(opt, params):
-  state = opt.init(params)
-
-  def step(params, state, grads):
-    updates, state = opt.update(grads, state, params)
-    return gradtx.apply_updates(params, updates), state
-
-  return _distinct_kernels(step, params, state, params)
+  return _distinct_kernels(_update_step(opt), params, opt.init(params), params)
 
 
 @pytest.mark.parametrize('first', [-1.0, -0.0, float('nan'), -float('inf'),
