@@ -3,9 +3,15 @@
 The list of names is never kept by hand: it is the union of the ``__all__`` of
 ``gradtx`` and of every subpackage or module under it that declares one. Each
 object gets one page, under the first public name that reaches it (the top
-level first), and the pages are grouped on ``api/index`` by the subpackage
-that defines them. ``missing_pages()`` is what the test suite uses to fail
-when a public name has no page.
+level first). The pages are grouped by the subpackage that defines them: one
+group page per subpackage lists its names with their one-line summaries, and
+``api/index`` lists the groups. ``missing_pages()`` is what the test suite
+uses to fail when a public name has no page.
+
+Only the group pages enter the site's table of contents; the name pages are
+marked ``orphan`` and reached through their group. The theme renders the whole
+table of contents into every page's sidebar, so putting ~500 name pages in it
+made the build quadratic (four of its five minutes went to the sidebar).
 """
 
 from __future__ import annotations
@@ -96,33 +102,53 @@ def _directive(obj: Any, qual: str) -> str:
   return f'.. autodata:: {qual}\n   :annotation:'
 
 
+def _summary(obj: Any) -> str:
+  """The first sentence line of a docstring, for the group pages."""
+  doc = inspect.getdoc(obj) or ''
+  first = doc.strip().split('\n\n', 1)[0]
+  return ' '.join(first.split())
+
+
 def write_pages(srcdir: str) -> list[str]:
-  """Writes ``api/index.md`` and one page per object; returns the page names."""
+  """Writes ``api/index.md``, the group pages and one page per object.
+
+  Returns:
+    The page names of the objects.
+  """
   out = os.path.join(srcdir, _OUT)
   os.makedirs(out, exist_ok=True)
   for old in os.listdir(out):
     if old.endswith('.md'):
       os.remove(os.path.join(out, old))
   groups: dict[str, list[str]] = {}
+  summaries = {}
   for qual, obj in public_objects().items():
     groups.setdefault(_section(obj, qual), []).append(qual)
+    summaries[qual] = _summary(obj)
     with open(os.path.join(out, f'{qual}.md'), 'w') as f:
-      f.write(f'# {qual.removeprefix("gradtx.")}\n\n'
+      f.write(f'---\norphan: true\n---\n\n# {qual.removeprefix("gradtx.")}\n\n'
               f'```{{eval-rst}}\n{_directive(obj, qual)}\n```\n')
-  lines = ['# API reference\n',
+  index = ['# API reference\n',
            'Every public name of gradtx, one page each, generated from its '
            'docstring. The pages are grouped by the subpackage that defines '
            'them; names re-exported elsewhere (``gradtx.transforms.freeze`` is '
-           '``gradtx.freeze``) share one page.\n']
+           '``gradtx.freeze``) share one page.\n',
+           '```{toctree}\n:maxdepth: 1\n']
   for key in _SECTIONS:
     if key not in groups:
       continue
-    lines.append(f'\n## {_SECTIONS[key]}\n')
-    lines.append('```{toctree}\n:maxdepth: 1\n')
-    lines += [q for q in sorted(groups[key], key=str.lower)]
-    lines.append('```\n')
+    index.append(f'group-{key}')
+    lines = [f'# {_SECTIONS[key]}\n']
+    for qual in sorted(groups[key], key=str.lower):
+      line = f'* [`{qual.removeprefix("gradtx.")}`]({qual}.md)'
+      if summaries[qual]:
+        line += f': {summaries[qual]}'
+      lines.append(line)
+    with open(os.path.join(out, f'group-{key}.md'), 'w') as f:
+      f.write('\n'.join(lines) + '\n')
+  index.append('```\n')
   with open(os.path.join(out, 'index.md'), 'w') as f:
-    f.write('\n'.join(lines))
+    f.write('\n'.join(index))
   return sorted(q for qs in groups.values() for q in qs)
 
 
