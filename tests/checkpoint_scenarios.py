@@ -2,14 +2,18 @@
 
 Each :class:`Scenario` is a pure, jittable training step on a carry
 ``{'params', 'opt_state', 'extra'}``. ``tests/test_checkpoint_resume.py``
+runs this file as a script twice. First
+
+  python tests/checkpoint_scenarios.py train CKPT_DIR FIRST.pkl
+
 runs every scenario for ``STEPS`` steps, saving the carries at step ``K`` with
-:func:`gradtx.checkpoint.save`; then it runs this file as a script, a fresh
-process that never ran the first ``K`` steps:
+:func:`gradtx.checkpoint.save`. Then a fresh process that never ran the first
+``K`` steps,
 
   python tests/checkpoint_scenarios.py resume CKPT_DIR OUT.pkl
 
-which rebuilds the optimizers, restores the carries, continues them to
-``STEPS`` and writes the results for the test to compare bit for bit.
+rebuilds the optimizers, restores the carries, continues them to ``STEPS``
+and writes the results for the test to compare bit for bit.
 
 The worker has other modes used by the fault and sharding tests (see
 ``main``). Nothing runs on import.
@@ -254,6 +258,9 @@ def run(scenario: Scenario, carry: Any, start: int, stop: int,
         at: Optional[int] = None) -> tuple[Any, Any]:
   """Steps ``carry`` from ``start`` to ``stop``; returns it and its value at ``at``."""
   step = jax.jit(scenario.step, compiler_options=_COMPILER_OPTIONS)
+  # Restored arrays are committed to their device; commit the fresh ones
+  # too, so that both processes compile (and cache) the same programs.
+  carry = jax.device_put(carry, jax.devices()[0])
   saved = None
   for t in range(start, stop):
     if t == at:
@@ -265,6 +272,23 @@ def run(scenario: Scenario, carry: Any, start: int, stop: int,
 # ---------------------------------------------------------------------------
 # The worker (a fresh process).
 # ---------------------------------------------------------------------------
+def _train(directory: str, out: str) -> None:
+  """Runs every scenario to STEPS uninterrupted, saving the carries at K."""
+  import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
+  final, at_k, not_mid = {}, {}, {}
+  for s in all_scenarios():
+    carry, at_k[s.name] = run(s, s.init(), 0, STEPS, at=K)
+    final[s.name] = host_leaves(carry)
+    why = None if s.at_k is None else s.at_k(at_k[s.name])
+    if why is not None:
+      not_mid[s.name] = why
+  mngr = ocp.CheckpointManager(directory)
+  gradtx.checkpoint.save(mngr, K, at_k)
+  mngr.wait_until_finished()
+  with open(out, 'wb') as f:
+    pickle.dump({'final': final, 'not_mid': not_mid}, f)
+
+
 def _resume(directory: str, out: str) -> None:
   """Restores the carries at K, checks them and continues them to STEPS."""
   import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
@@ -357,7 +381,9 @@ def fault_tree(step: int, size: int = 64) -> dict:
 
 def main(argv):
   mode, directory, arg = argv[1:4]
-  if mode == 'resume':
+  if mode == 'train':
+    _train(directory, arg)
+  elif mode == 'resume':
     _resume(directory, arg)
   elif mode == 'restore_sharded':
     _restore_sharded(directory, arg)
