@@ -354,25 +354,6 @@ def test_layout_roundtrip_and_errors():
     fused(gradtx.adam(1e-3), layout='float32')
 
 
-def test_quickstart_fast_flag_gives_the_same_training():
-  pytest.importorskip('sklearn')
-  import importlib.util  # pylint: disable=g-import-not-at-top
-  import pathlib  # pylint: disable=g-import-not-at-top
-  path = pathlib.Path(__file__).parents[1] / 'examples' / 'quickstart.py'
-  spec = importlib.util.spec_from_file_location('quickstart_fast', path)
-  quickstart = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(quickstart)
-  kw = dict(steps=15, batch_size=64, seed=0, peak_lr=3e-3, weight_decay=1e-4,
-            progress=False)
-  # The example broadcasts biases over the batch (conftest forbids that).
-  with jax.numpy_rank_promotion('allow'):
-    _, acc, losses, _ = quickstart.train(**kw)
-    _, acc_fast, losses_fast, _ = quickstart.train(**kw, fast=True)
-  np.testing.assert_allclose(losses_fast, losses, rtol=1e-5)
-  assert losses[-1] < losses[0]
-  assert abs(acc_fast - acc) <= 1 / 450  # at most one test digit flips
-
-
 def test_large_leaves_keep_their_own_buffers():
   params = _params((jnp.float32, jnp.bfloat16))  # sizes 3, 6, 1, 8, 5, 1
   layout = flat_layout(params, own_buffer_above=5)
