@@ -24,7 +24,7 @@ _TESTS_SINCE_CLEAR = [0]
 
 
 def pytest_runtest_teardown(item, nextitem):  # pylint: disable=unused-argument
-  """Clears JAX's caches every 200 tests of a worker, and before each test that counts compilations.
+  """Clears JAX's caches every 200 tests of a worker (see pytest_runtest_setup for the rest).
 
   A long-lived test process jits thousands of distinct functions; past the
   capacity of JAX's dispatch cache, a fresh ``jax.jit`` function no longer
@@ -52,7 +52,7 @@ def _clear_executable_caches():
 
 
 def pytest_runtest_setup(item):
-  """A test that reads ``_cache_size()`` starts from empty JAX caches."""
+  """A test that reads ``_cache_size()`` starts from empty executable caches."""
   fn = getattr(item, 'function', None)
   code = getattr(fn, '__code__', None)
   if code is not None and '_cache_size' in code.co_names:
