@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, NamedTuple, Optional
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 from gradtx import base
 from gradtx.fast import layout as _layout
@@ -106,8 +108,10 @@ def fused(
 
     def init_fn(params):
       tree_layout = _layout.flat_layout(params)
-      return FusedState(inner.init(tree_layout.flatten(params)),
-                        tree_layout.offsets())
+      # NumPy scalars (offsets() while tracing) become arrays of the state.
+      offsets = tuple(jnp.asarray(o) if isinstance(o, np.generic) else o
+                      for o in tree_layout.offsets())
+      return FusedState(inner.init(tree_layout.flatten(params)), offsets)
 
     def update_fn(updates, state, params=None, **extra_args):
       tree_layout = _layout.flat_layout(updates)
