@@ -509,3 +509,53 @@ def test_views_at_offsets_keep_one_kernel_per_shape_and_check_length():
   assert kernels[30, 'closed'] == kernels[6, 'closed'], kernels
   with pytest.raises(TypeError, match='expects 60 offsets'):
     layout.unflatten(flat, layout.offsets()[:3])
+
+
+def test_jit_with_shardings_data_parallel_and_sharded_flat_state():
+  # Flat params replicated over an 8-device mesh, the batch split along it:
+  # the same training as on one device. Then the flat buffers (params and
+  # state) split along the mesh: the elementwise update runs on each
+  # device's slice, the views in the loss gather what they read.
+  from jax.sharding import Mesh, NamedSharding, PartitionSpec as P  # pylint: disable=g-import-not-at-top
+  n = 8
+  assert jax.device_count() >= n
+  mesh = Mesh(np.array(jax.devices()[:n]), ('d',))
+  params = {'w': jnp.asarray(np.random.default_rng(1).normal(size=(4, 6)),
+                             jnp.float32),
+            'b': jnp.zeros((6,)), 'c': jnp.ones((6,)),
+            'd': jnp.full((4,), 0.5)}  # 40 floats: 8 devices divide them
+  layout = flat_layout(params)
+  opt = fused(gradtx.adamw(_schedule, weight_decay=1e-2), layout)
+  x = jnp.asarray(np.random.default_rng(2).normal(size=(16, 4)), jnp.float32)
+
+  def step(flat, state, x, t):
+    def loss(flat):
+      p = layout.unflatten(flat)
+      h = jnp.tanh(x @ p['w'] + p['b'][None]) * p['c'][None]
+      return jnp.mean(h) + jnp.sum(p['d'] ** 2) + 0.01 * t
+    updates, state = opt.update(jax.grad(loss)(flat), state, flat)
+    return gradtx.apply_updates(flat, updates), state
+
+  def train(flat_spec):
+    put = lambda tree, spec: jax.device_put(tree, NamedSharding(mesh, spec))
+    flat = put(layout.flatten(params), flat_spec)
+    state = jax.tree.map(
+        lambda a: put(a, flat_spec if a.ndim else P()), opt.init(flat))
+    xs = put(x, P('d'))
+    fn = jax.jit(step, donate_argnums=(0, 1))
+    for t in range(20):
+      flat, state = fn(flat, state, xs, jnp.float32(t))
+    return flat, state
+
+  single = jax.jit(step)
+  flat, state = layout.flatten(params), opt.init(layout.flatten(params))
+  for t in range(20):
+    flat, state = single(flat, state, x, jnp.float32(t))
+  for spec in (P(), P('d')):
+    got, got_state = train(spec)
+    assert got['float32'].sharding.spec == spec, got['float32'].sharding
+    np.testing.assert_allclose(got['float32'], flat['float32'], rtol=1e-5,
+                               atol=1e-6)
+    assert not np.allclose(got['float32'], layout.flatten(params)['float32'])
+    mu = jax.tree.leaves(got_state)[1]
+    assert mu.shape == (40,) and mu.sharding.spec in (spec, P(None))
