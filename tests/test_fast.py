@@ -447,6 +447,18 @@ def test_offsets_are_static_for_buffers_beyond_int32():
           'b': jax.ShapeDtypeStruct((3,), jnp.int8)}
   layout = flat_layout(tree, own_buffer_above=None)
   assert layout.offsets() == (0, 2**31)
+  # Views and their gradient trace with static slices there (shapes only:
+  # nothing of that size is allocated).
+  big = flat_layout({'a': jax.ShapeDtypeStruct((2**31,), jnp.float16),
+                     'b': jax.ShapeDtypeStruct((3,), jnp.float16)},
+                    own_buffer_above=None)
+  buf = {'float16': jax.ShapeDtypeStruct((2**31 + 3,), jnp.float16)}
+  total = lambda f: sum(jnp.sum(x, dtype=jnp.float32)
+                        for x in jax.tree.leaves(big.unflatten(f)))
+  views = jax.eval_shape(big.unflatten, buf)
+  assert views['a'].shape == (2**31,) and views['b'].shape == (3,)
+  assert jax.eval_shape(jax.grad(total), buf)['float16'].shape == (2**31 + 3,)
+  assert 'dynamic_slice' not in str(jax.make_jaxpr(big.unflatten)(buf))
   small = flat_layout(_params())
   assert all(o.dtype == jnp.int32 for o in small.offsets())
   with pytest.raises(TypeError, match='offsets'):

@@ -113,8 +113,8 @@ class FlatLayout:
     from a loop that never runs (see :meth:`offsets`); it costs a few
     instructions per leaf at compile time. Passing :meth:`offsets` as an
     argument of the jitted step instead is cheaper still: on a 600-leaf MLP
-    the whole train step compiled about 15% faster and stepped about 6%
-    faster (see ``docs/performance-fast-path.md``). Offsets that are not
+    the whole train step compiled about 20% faster (2.95 s against 3.73 s)
+    and stepped a few percent faster (see ``benchmarks/README.md``). Offsets that are not
     traced values of the step (closed over, so XLA would see constants) are
     ignored in favour of the default, which gives the same values.
 
@@ -144,19 +144,18 @@ class FlatLayout:
       raise TypeError(
           f'FlatLayout.unflatten expects a dict with keys {list(self.groups)} '
           f'(what flatten returns), got {got}.')
-    if offsets is not None:
-      if len(offsets) != len(self.leaves):
-        raise TypeError(
-            f'FlatLayout.unflatten expects {len(self.leaves)} offsets (one '
-            f'per leaf, as layout.offsets() returns), got {len(offsets)}.')
-      # Only values traced as arguments help; constants (offsets() called
-      # inside the trace) would give every slice a kernel of its own.
-      if all(isinstance(o, jax.core.Tracer) for o in offsets):
-        return _views_at(self, flat, tuple(offsets))
-    return _views(self, flat)
-
-  def _slices(self, flat: dict[str, jax.Array]) -> Any:
-    return self.split(flat, _opaque_offsets(self, flat))
+    if offsets is not None and len(offsets) != len(self.leaves):
+      raise TypeError(
+          f'FlatLayout.unflatten expects {len(self.leaves)} offsets (one '
+          f'per leaf, as layout.offsets() returns), got {len(offsets)}.')
+    # Only values traced as arguments help; constants (offsets() called
+    # inside the trace) would give every slice a kernel of its own.
+    if offsets is None or not all(
+        isinstance(o, jax.core.Tracer) for o in offsets):
+      offsets = _opaque_offsets(self, flat)
+    if offsets and isinstance(offsets[0], int):
+      return _views(self, flat, None)  # static slices: beyond int32
+    return _views(self, flat, tuple(offsets))
 
   def offsets(self) -> tuple[Any, ...]:
     """Each leaf's start in its buffer, as int32 scalars.
@@ -269,42 +268,25 @@ def _opaque_offsets(layout: FlatLayout,
 
 # The transpose of a slice is a pad to the whole buffer, so the gradient of n
 # views would be n buffer-sized pads summed: O(n · size) work. The cotangents
-# of the views are concatenated instead.
+# of the views are concatenated instead. The offsets are runtime integers
+# (their cotangent is float0), or None for the layout's static offsets.
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _views(layout: FlatLayout, flat: dict[str, jax.Array]) -> Any:
-  return layout._slices(flat)  # pylint: disable=protected-access
+def _views(layout: FlatLayout, flat: dict[str, jax.Array],
+           offsets: Optional[tuple[jax.Array, ...]]) -> Any:
+  return layout.split(flat, layout.offsets() if offsets is None else offsets)
 
 
-def _views_fwd(layout, flat):
-  return layout._slices(flat), None  # pylint: disable=protected-access
+def _views_fwd(layout, flat, offsets):
+  return _views(layout, flat, offsets), offsets is None
 
 
-def _views_bwd(layout, _, cotangents):
-  return (layout._concat(cotangents),)  # pylint: disable=protected-access
+def _views_bwd(layout, static, cotangents):
+  zero = np.zeros((), jax.dtypes.float0)
+  return (layout._concat(cotangents),  # pylint: disable=protected-access
+          None if static else (zero,) * len(layout.leaves))
 
 
 _views.defvjp(_views_fwd, _views_bwd)
-
-
-# The same views at offsets received as arguments of the jitted step: no loop
-# needed. The offsets are integers, so their cotangent is float0.
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _views_at(layout: FlatLayout, flat: dict[str, jax.Array],
-              offsets: tuple[jax.Array, ...]) -> Any:
-  return layout.split(flat, offsets)
-
-
-def _views_at_fwd(layout, flat, offsets):
-  return layout.split(flat, offsets), len(offsets)
-
-
-def _views_at_bwd(layout, n, cotangents):
-  zero = np.zeros((), jax.dtypes.float0)
-  return (layout._concat(cotangents),  # pylint: disable=protected-access
-          (zero,) * n)
-
-
-_views_at.defvjp(_views_at_fwd, _views_at_bwd)
 
 
 def flat_layout(tree: Any,
