@@ -18,6 +18,7 @@ is set (``.ci/run`` sets it, so in CI a missing browser is a failure).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html.parser
 import http.server
@@ -38,18 +39,50 @@ pytest.importorskip('sphinx')
 pytest.importorskip('myst_parser')
 
 
+@contextlib.contextmanager
+def _exclusive(path: pathlib.Path):
+  """Holds an exclusive lock on ``path`` (POSIX; a no-op elsewhere)."""
+  try:
+    import fcntl  # pylint: disable=g-import-not-at-top
+  except ImportError:  # not POSIX: no concurrent builds to guard against
+    yield
+    return
+  with open(path, 'w') as handle:
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+      yield
+    finally:
+      fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
+  """The built site, shared by every pytest-xdist worker of this session.
+
+  The build writes its API pages into the source tree (docs/api/), so two
+  concurrent builds would delete each other's pages: the first worker to
+  need the site builds it under a lock, the others wait and reuse it (and
+  its failure, if it failed).
+  """
   if os.environ.get('GRADTX_DOCS_HTML'):  # a site already built, while editing tests
     return pathlib.Path(os.environ['GRADTX_DOCS_HTML'])
-  out = tmp_path_factory.mktemp('site')
-  proc = subprocess.run(
-      [sys.executable, '-m', 'sphinx', '-W', '--keep-going', '-q', '-b', 'html',
-       '-d', str(out / 'doctrees'), str(DOCS), str(out / 'html')],
-      capture_output=True, text=True, cwd=ROOT, timeout=900,
-  )
-  assert proc.returncode == 0, (
-      f'the strict docs build failed:\n{proc.stderr[-6000:]}')
+  root = tmp_path_factory.getbasetemp()
+  if os.environ.get('PYTEST_XDIST_WORKER'):
+    root = root.parent  # this session's directory, common to its workers
+  out = root / 'docs-site'
+  failed = out / 'build-failed.txt'
+  with _exclusive(root / 'docs-site.lock'):
+    if not failed.exists() and not (out / 'html' / 'index.html').exists():
+      proc = subprocess.run(
+          [sys.executable, '-m', 'sphinx', '-W', '--keep-going', '-q', '-b',
+           'html', '-d', str(out / 'doctrees'), str(DOCS), str(out / 'html')],
+          capture_output=True, text=True, cwd=ROOT, timeout=900,
+      )
+      if proc.returncode != 0:
+        out.mkdir(parents=True, exist_ok=True)
+        failed.write_text(proc.stderr[-6000:])
+  assert not failed.exists(), (
+      f'the strict docs build failed:\n{failed.read_text()}')
   return out / 'html'
 
 
